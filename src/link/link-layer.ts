@@ -1,0 +1,501 @@
+/**
+ * The link layer: authenticated, encrypted, replay-protected hops between certified peers.
+ *
+ * It owns the peer table (certificate, link key, replay state, rate limit, last authenticated
+ * address of each peer) and runs the receive pipeline in the order ARCHITECTURE.md fixes, cheapest
+ * check first, so that junk costs as little as possible:
+ *
+ *   size → header → blocked sender → replay window → rate limit → decrypt → decode → schema → handler
+ *
+ * (signature, policy and apply happen in the envelope router and the layers above.)
+ * Every failure is a counted drop with a reason; nothing throws out of `receive`. Only failures of
+ * authenticated packets are charged to the sender: before decryption succeeds, the sender id in the
+ * header is just a claim anyone can write.
+ */
+import type { Clock } from '../clock.js';
+import { HearsayError, fail, ok, type Result } from '../errors.js';
+import type { Logger } from '../log.js';
+import { shortId } from '../log.js';
+import type { Counter, MetricsRegistry } from '../metrics.js';
+import type { Address, Transport } from '../transport/transport.js';
+import { frameLimits, packetLimits, type DecodeLimits } from '../wire/codec.js';
+import { clusterTag as makeClusterTag, PacketKind } from '../wire/header.js';
+import { deriveLinkKey } from '../wire/link-key.js';
+import { decodeMessages, MessageType, type RawMessage } from '../wire/messages.js';
+import { buildHelloPacket, buildSealedPacket, HELLO_WANTS_REPLY, openPacket, packetOverhead, parsePacket, type ParsedPacket } from '../wire/packet.js';
+import { SenderReplayState } from '../wire/replay-window.js';
+import { tuple, literal, type Schema } from '../wire/schema.js';
+import { BoundedCache } from './bounded-cache.js';
+import type { CertificateVerifier, LocalIdentity, PeerCertificate } from './peer-certificate.js';
+import type { PeerGate } from './peer-gate.js';
+import { TokenBucket } from './token-bucket.js';
+import { encodeMessage, encodeMessageList, MAX_LIST_HEADER } from './message-list.js';
+
+export interface PeerRecord {
+  readonly id: Uint8Array;
+  readonly idHex: string;
+  cert: PeerCertificate;
+  certBytes: Uint8Array;
+  certFingerprint: string;
+  linkKey: Uint8Array;
+  /** Last address a packet from this peer authenticated from, or one learned from its signed claims. */
+  address: Address | null;
+  /** Our outgoing counter toward this peer. */
+  sendCounter: number;
+  /** Set once the peer proved it holds our certificate (it sealed a packet to us). */
+  hasOurCert: boolean;
+  readonly replay: SenderReplayState;
+  readonly bucket: TokenBucket;
+  lastAuthenticated: number;
+}
+
+export interface MessageContext {
+  readonly peer: PeerRecord;
+  readonly from: Address;
+  readonly viaStream: boolean;
+}
+
+export type MessageHandler = (ctx: MessageContext, msg: RawMessage) => void;
+export type RequestHandler = (ctx: MessageContext, msgs: RawMessage[]) => Promise<Uint8Array[] | null> | Uint8Array[] | null;
+
+export interface LinkLayerOptions {
+  readonly identity: LocalIdentity;
+  readonly cluster: string;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly verifier: CertificateVerifier;
+  readonly gate: PeerGate;
+  readonly metrics: MetricsRegistry;
+  readonly logger: Logger;
+  readonly replayWindow: number;
+  readonly maxClockSkewMs: number;
+  readonly peerPacketsPerSecond: number;
+  readonly hellosPerSecond: number;
+  readonly maxPeers: number;
+  /** Boot time: the epoch of every packet we send (ARCHITECTURE.md "Anti-replay"). */
+  readonly epoch: number;
+}
+
+const WELCOME_SCHEMA = tuple(literal(MessageType.WELCOME));
+
+export class LinkLayer {
+  readonly identity: LocalIdentity;
+  private readonly o: LinkLayerOptions;
+  private readonly tag: Uint8Array;
+  private readonly peers: BoundedCache<string, PeerRecord>;
+  private readonly certCache: BoundedCache<string, Result<PeerCertificate, string>>;
+  private readonly helloBucket: TokenBucket;
+  private readonly schemas = new Map<number, Schema<unknown[]>>();
+  private readonly handlers = new Map<number, MessageHandler>();
+  private readonly requestHandlers = new Map<number, RequestHandler>();
+  private readonly peerListeners: Array<(peer: PeerRecord) => void> = [];
+  private readonly pLimits: DecodeLimits;
+  private readonly fLimits: DecodeLimits;
+  private readonly dropped: Counter;
+  private readonly received: Counter;
+  private readonly sent: Counter;
+  private readonly cryptoOps: Counter;
+  private stopped = false;
+
+  constructor(options: LinkLayerOptions) {
+    this.o = options;
+    this.identity = options.identity;
+    this.tag = makeClusterTag(options.cluster);
+    this.peers = new BoundedCache(options.maxPeers);
+    this.certCache = new BoundedCache(Math.max(1024, options.maxPeers));
+    this.helloBucket = new TokenBucket(options.hellosPerSecond, options.hellosPerSecond, options.clock);
+    this.pLimits = packetLimits(options.transport.maxPacketBytes);
+    this.fLimits = frameLimits(options.transport.maxFrameBytes);
+    const m = options.metrics;
+    this.dropped = m.counter('hearsay_packets_dropped_total', 'Packets and frames dropped, by reason.');
+    this.received = m.counter('hearsay_packets_received_total', 'Packets and frames received, before any check.');
+    this.sent = m.counter('hearsay_packets_sent_total', 'Packets and frames sent.');
+    this.cryptoOps = m.counter('hearsay_crypto_operations_total', 'Cryptographic operations, by kind.');
+    this.schemas.set(MessageType.WELCOME, WELCOME_SCHEMA as Schema<unknown[]>);
+    this.handlers.set(MessageType.WELCOME, () => {});
+    options.transport.onPacket((bytes, from) => this.receive(bytes, from));
+    options.transport.onRequest((bytes, from) => this.receiveRequest(bytes, from));
+  }
+
+  get address(): Address {
+    return this.o.transport.address;
+  }
+
+  get maxPacketBytes(): number {
+    return this.o.transport.maxPacketBytes;
+  }
+
+  /** Registers the schema and handler of a message type arriving in packets (and in request frames). */
+  on<T extends unknown[]>(type: number, schema: Schema<T>, handler: MessageHandler): void {
+    if (this.schemas.has(type) && this.handlers.has(type)) throw new HearsayError('HEARSAY_ERR_INTERNAL', `message type ${type} registered twice`);
+    this.schemas.set(type, schema as Schema<unknown[]>);
+    this.handlers.set(type, handler);
+  }
+
+  /** Declares a message type that may appear in frames (e.g. responses) without a packet handler. */
+  declare<T extends unknown[]>(type: number, schema: Schema<T>): void {
+    this.schemas.set(type, schema as Schema<unknown[]>);
+  }
+
+  /** Registers the handler of stream requests whose first message has this type. */
+  onRequest<T extends unknown[]>(type: number, schema: Schema<T>, handler: RequestHandler): void {
+    this.schemas.set(type, schema as Schema<unknown[]>);
+    this.requestHandlers.set(type, handler);
+  }
+
+  /** Called whenever a peer authenticates for the first time or its record is created from a certificate. */
+  onPeer(listener: (peer: PeerRecord) => void): void {
+    this.peerListeners.push(listener);
+  }
+
+  peer(id: Uint8Array | string): PeerRecord | undefined {
+    return this.peers.get(typeof id === 'string' ? id : Buffer.from(id).toString('hex'));
+  }
+
+  knownPeers(): PeerRecord[] {
+    return [...this.peers.values()];
+  }
+
+  /**
+   * Adds or refreshes a peer from certificate bytes learned from signed gossip (the certificate is
+   * verified here; the address comes from a claim the peer signed itself).
+   */
+  learnPeer(certBytes: Uint8Array, address: Address | null): Result<PeerRecord, string> {
+    const r = this.peerFromCert(certBytes);
+    if (!r.ok) return r;
+    if (address !== null && r.value.address === null) r.value.address = address;
+    return r;
+  }
+
+  forgetPeer(id: Uint8Array): void {
+    this.peers.delete(Buffer.from(id).toString('hex'));
+  }
+
+  /** Sends our certificate to an address whose node we do not know yet (seeds, reconnects). */
+  hello(address: Address): void {
+    if (this.stopped) return;
+    const pkt = buildHelloPacket(this.header(0), this.identity.certBytes, HELLO_WANTS_REPLY);
+    this.sent.inc({ kind: 'hello' });
+    this.o.transport.send(address, pkt);
+  }
+
+  /** Plaintext bytes available in one packet to this peer (for piggybacking). */
+  packetBudget(peer: PeerRecord): number {
+    return this.o.transport.maxPacketBytes - packetOverhead(peer.hasOurCert ? 0 : this.identity.certBytes.length) - MAX_LIST_HEADER;
+  }
+
+  /**
+   * Sends pre-encoded messages to a peer, packed greedily into as few packets as fit. Returns the
+   * number of packets sent. A message too large for any packet is dropped and counted.
+   */
+  send(peer: PeerRecord, messages: readonly Uint8Array[], address: Address | null = peer.address): number {
+    if (this.stopped || messages.length === 0) return 0;
+    if (address === null) {
+      this.dropped.inc({ reason: 'no-address' });
+      return 0;
+    }
+    const budget = this.packetBudget(peer);
+    let batch: Uint8Array[] = [];
+    let size = 0;
+    let packets = 0;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      this.sendSealed(peer, address, encodeMessageList(batch));
+      packets++;
+      batch = [];
+      size = 0;
+    };
+    for (const m of messages) {
+      if (m.length > budget) {
+        this.dropped.inc({ reason: 'message-too-large' });
+        continue;
+      }
+      if (size + m.length > budget) flush();
+      batch.push(m);
+      size += m.length;
+    }
+    flush();
+    return packets;
+  }
+
+  /** Encodes and sends one message. */
+  sendMessage(peer: PeerRecord, message: readonly unknown[]): void {
+    this.send(peer, [encodeMessage(message)]);
+  }
+
+  /**
+   * A sealed request/response exchange over the transport's stream channel. Resolves to the
+   * validated response messages, or a failure reason; never rejects.
+   */
+  async request(peer: PeerRecord, messages: readonly Uint8Array[], timeoutMs: number): Promise<Result<RawMessage[], string>> {
+    if (this.stopped) return fail('stopped');
+    if (peer.address === null) return fail('no-address');
+    const frame = this.seal(peer, encodeMessageList(messages));
+    if (frame.length > this.o.transport.maxFrameBytes) return fail('frame-too-large');
+    let response: Uint8Array;
+    try {
+      this.sent.inc({ kind: 'frame' });
+      response = await this.o.transport.request(peer.address, frame, timeoutMs);
+    } catch (e) {
+      return fail(e instanceof HearsayError && e.code === 'HEARSAY_ERR_TIMEOUT' ? 'timeout' : 'transport');
+    }
+    this.received.inc({ kind: 'frame' });
+    const opened = this.authenticate(response, peer.address, this.o.transport.maxFrameBytes, false);
+    if (!opened.ok) return opened;
+    if (opened.value.peer !== peer) {
+      this.drop('wrong-responder');
+      return fail('wrong-responder');
+    }
+    const msgs = decodeMessages(opened.value.plaintext, this.fLimits, this.schemas);
+    if (!msgs.ok) {
+      this.drop('malformed');
+      this.o.gate.charge(peer.id, 'malformed', msgs.reason);
+      return fail('malformed');
+    }
+    return ok(msgs.value);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Counts a drop by reason (also used by the layers above for their own drops). */
+  drop(reason: string): void {
+    this.dropped.inc({ reason });
+  }
+
+  dropCounts(): Record<string, number> {
+    return this.dropped.byLabel('reason');
+  }
+
+  countCrypto(op: string): void {
+    this.cryptoOps.inc({ op });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receive path
+
+  /** The packet entry point. Never throws. */
+  receive(bytes: Uint8Array, from: Address): void {
+    if (this.stopped) return;
+    this.received.inc({ kind: 'packet' });
+    try {
+      const r = this.authenticate(bytes, from, this.o.transport.maxPacketBytes, true);
+      if (!r.ok) return;
+      const { peer, plaintext } = r.value;
+      const msgs = decodeMessages(plaintext, this.pLimits, this.schemas);
+      if (!msgs.ok) {
+        this.drop('malformed');
+        this.o.gate.charge(peer.id, 'malformed', msgs.reason);
+        return;
+      }
+      const ctx: MessageContext = { peer, from, viaStream: false };
+      for (const m of msgs.value) {
+        const h = this.handlers.get(m.type);
+        if (h === undefined) {
+          // A type that only makes sense in a stream frame arrived in a datagram.
+          this.drop('unexpected-type');
+          this.o.gate.charge(peer.id, 'malformed', `type ${m.type} in a packet`);
+          continue;
+        }
+        h(ctx, m);
+      }
+    } catch (e) {
+      this.drop('handler-error');
+      this.o.logger.error({ err: (e as Error).message, stack: (e as Error).stack }, 'bug: receive handler threw');
+    }
+  }
+
+  private async receiveRequest(bytes: Uint8Array, from: Address): Promise<Uint8Array | null> {
+    if (this.stopped) return null;
+    this.received.inc({ kind: 'frame' });
+    try {
+      const r = this.authenticate(bytes, from, this.o.transport.maxFrameBytes, false);
+      if (!r.ok) return null;
+      const { peer, plaintext } = r.value;
+      const msgs = decodeMessages(plaintext, this.fLimits, this.schemas);
+      if (!msgs.ok) {
+        this.drop('malformed');
+        this.o.gate.charge(peer.id, 'malformed', msgs.reason);
+        return null;
+      }
+      const first = msgs.value[0]!;
+      const h = this.requestHandlers.get(first.type);
+      if (h === undefined) {
+        this.drop('unexpected-type');
+        this.o.gate.charge(peer.id, 'malformed', `request type ${first.type}`);
+        return null;
+      }
+      const answer = await h({ peer, from, viaStream: true }, msgs.value);
+      if (answer === null || this.stopped) return null;
+      const frame = this.seal(peer, encodeMessageList(answer));
+      if (frame.length > this.o.transport.maxFrameBytes) {
+        this.drop('response-too-large');
+        return null;
+      }
+      this.sent.inc({ kind: 'frame' });
+      return frame;
+    } catch (e) {
+      this.drop('handler-error');
+      this.o.logger.error({ err: (e as Error).message, stack: (e as Error).stack }, 'bug: request handler threw');
+      return null;
+    }
+  }
+
+  /**
+   * Runs the checks up to and including decryption. On success the packet is authenticated: it
+   * was sealed by the holder of the sender's link key, inside the replay window, within rate.
+   */
+  private authenticate(bytes: Uint8Array, from: Address, maxBytes: number, isDatagram: boolean): Result<{ peer: PeerRecord; plaintext: Uint8Array }, string> {
+    const parsed = parsePacket(bytes, maxBytes, this.tag);
+    if (!parsed.ok) return this.dropped1(parsed.reason);
+    const p = parsed.value;
+    const senderHex = Buffer.from(p.header.senderId).toString('hex');
+    if (senderHex === this.identityHex) return this.dropped1('self');
+    // Reputation gate before any crypto: a graylisted or banned node costs us one map lookup.
+    if (this.o.gate.isBlocked(p.header.senderId)) return this.dropped1('blocked');
+    if (p.header.kind === PacketKind.HELLO) {
+      this.onHello(p, senderHex, from);
+      return fail('hello');
+    }
+    let peer = this.peers.get(senderHex);
+    if (peer === undefined || (p.cert !== null && !sameBytes(p.cert, peer.certBytes))) {
+      if (p.cert === null) {
+        // We lost (or never had) this sender's certificate, e.g. after our restart: ask for it.
+        if (isDatagram && this.helloBucket.take()) this.hello(from);
+        return this.dropped1('unknown-sender');
+      }
+      // Certificate checks cost a verification; bound that work like first contacts.
+      if (peer === undefined && !this.helloBucket.take()) return this.dropped1('rate-limited-cert');
+      const r = this.peerFromCert(p.cert, p.header.senderId);
+      if (!r.ok) return this.dropped1(`bad-cert`);
+      peer = r.value;
+    }
+    const now = this.o.clock.now();
+    // An epoch far in the future would lock the sender's later, honest epochs out of the window.
+    if (p.header.epoch > now + this.o.maxClockSkewMs) return this.dropped1('future-epoch');
+    const verdict = peer.replay.check(p.header.epoch, p.header.counter);
+    if (verdict !== 'ok') return this.dropped1(verdict === 'too-old' ? 'replay-too-old' : 'replay');
+    if (!peer.bucket.take()) {
+      // Not charged: the packet is not authenticated yet, and charging would let spoofers frame peers.
+      return this.dropped1('rate-limited');
+    }
+    this.cryptoOps.inc({ op: 'decrypt' });
+    const opened = openPacket(p, peer.linkKey);
+    if (!opened.ok) return this.dropped1('decrypt-failed');
+    // Authenticated from here on.
+    peer.replay.accept(p.header.epoch, p.header.counter);
+    const isNew = peer.lastAuthenticated === 0;
+    peer.lastAuthenticated = now;
+    peer.hasOurCert = true;
+    // A datagram's source is the peer's gossip port; a stream's is an ephemeral port, never stored.
+    if (isDatagram) peer.address = from;
+    if (isNew) for (const l of this.peerListeners) l(peer);
+    return ok({ peer, plaintext: opened.value });
+  }
+
+  private onHello(p: ParsedPacket, senderHex: string, from: Address): void {
+    if (!this.helloBucket.take()) {
+      this.drop('rate-limited-hello');
+      return;
+    }
+    let peer = this.peers.get(senderHex);
+    if (peer === undefined || !sameBytes(p.cert!, peer.certBytes)) {
+      const r = this.peerFromCert(p.cert!, p.header.senderId);
+      if (!r.ok) {
+        this.drop('bad-cert');
+        return;
+      }
+      peer = r.value;
+    }
+    // The sender says it lacks our certificate: attach it until it proves otherwise. The reply is
+    // sealed to the certificate's kx key, so only the certificate's owner can read it, and its
+    // address is not trusted until it answers with an authenticated packet.
+    peer.hasOurCert = false;
+    this.received.inc({ kind: 'hello' });
+    this.sendSealed(peer, from, encodeMessageList([encodeMessage([MessageType.WELCOME])]));
+  }
+
+  private dropped1(reason: string): { ok: false; reason: string } {
+    this.dropped.inc({ reason });
+    return { ok: false, reason };
+  }
+
+  private get identityHex(): string {
+    return (this._idHex ??= Buffer.from(this.identity.nodeId).toString('hex'));
+  }
+  private _idHex: string | undefined;
+
+  private peerFromCert(certBytes: Uint8Array, expectedId?: Uint8Array): Result<PeerRecord, string> {
+    const now = this.o.clock.now();
+    const fp = Buffer.from(certBytes).toString('base64');
+    let verdict = this.certCache.get(fp);
+    if (verdict === undefined || (verdict.ok && verdict.value.notAfter < now)) {
+      this.cryptoOps.inc({ op: 'verify-cert' });
+      verdict = this.o.verifier.verify(certBytes, now);
+      this.certCache.set(fp, verdict);
+    }
+    if (!verdict.ok) return verdict;
+    const cert = verdict.value;
+    if (expectedId !== undefined && !sameBytes(cert.nodeId, expectedId)) return fail('cert-id-mismatch');
+    const idHex = Buffer.from(cert.nodeId).toString('hex');
+    if (idHex === this.identityHex) return fail('self');
+    const existing = this.peers.get(idHex);
+    if (existing !== undefined && sameBytes(existing.certBytes, certBytes)) return ok(existing);
+    this.cryptoOps.inc({ op: 'x25519' });
+    const linkKey = deriveLinkKey(this.o.cluster, this.identity.kxSecret, this.identity.nodeId, cert.kx, cert.nodeId);
+    if (linkKey === null) return fail('weak-kx-key');
+    if (existing !== undefined) {
+      // A renewed certificate for the same key: keep replay state and counters.
+      existing.cert = cert;
+      existing.certBytes = new Uint8Array(certBytes);
+      existing.certFingerprint = fp;
+      existing.linkKey = linkKey;
+      return ok(existing);
+    }
+    const peer: PeerRecord = {
+      id: new Uint8Array(cert.nodeId),
+      idHex,
+      cert,
+      certBytes: new Uint8Array(certBytes),
+      certFingerprint: fp,
+      linkKey,
+      address: null,
+      sendCounter: 0,
+      hasOurCert: false,
+      replay: new SenderReplayState(this.o.replayWindow),
+      bucket: new TokenBucket(this.o.peerPacketsPerSecond, this.o.peerPacketsPerSecond, this.o.clock),
+      lastAuthenticated: 0,
+    };
+    this.peers.set(idHex, peer);
+    return ok(peer);
+  }
+
+  /** Forgets cached certificate verdicts (after a revocation list or policy change). */
+  clearCertificateCache(): void {
+    for (const k of [...this.certCache.entries()].map(([k]) => k)) this.certCache.delete(k);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Send path
+
+  private header(counter: number): { clusterTag: Uint8Array; senderId: Uint8Array; epoch: number; counter: number } {
+    return { clusterTag: this.tag, senderId: this.identity.nodeId, epoch: this.o.epoch, counter };
+  }
+
+  private seal(peer: PeerRecord, plaintext: Uint8Array): Uint8Array {
+    peer.sendCounter += 1;
+    this.cryptoOps.inc({ op: 'encrypt' });
+    return buildSealedPacket(this.header(peer.sendCounter), peer.hasOurCert ? null : this.identity.certBytes, plaintext, peer.linkKey);
+  }
+
+  private sendSealed(peer: PeerRecord, address: Address, plaintext: Uint8Array): void {
+    const pkt = this.seal(peer, plaintext);
+    this.sent.inc({ kind: 'packet' });
+    this.o.transport.send(address, pkt);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
