@@ -24,6 +24,15 @@ interface Family {
 const MAX_SERIES = 256;
 
 function labelKey(labels: Labels): string {
+  // The receive path counts several things per packet: skip sorting for the common 0/1-label case.
+  let first: string | undefined;
+  let count = 0;
+  for (const k in labels) {
+    if (count++ === 0) first = k;
+    else break;
+  }
+  if (count === 0) return '';
+  if (count === 1) return `${first}=${labels[first!]}`;
   return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
 }
 

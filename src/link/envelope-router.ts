@@ -17,7 +17,7 @@ import type { Clock } from '../clock.js';
 import type { Counter, MetricsRegistry } from '../metrics.js';
 import type { SignatureBackend } from '../identity/signature-backend.js';
 import { packetLimits, frameLimits, type DecodeLimits } from '../wire/codec.js';
-import { decodeBody, messageId, parseEnvelope, verifyEnvelope, type Envelope, type EnvelopeKind } from '../wire/envelope.js';
+import { decodeBody, messageId, parseEnvelope, signedBytes, verifyEnvelope, type Envelope, type EnvelopeKind } from '../wire/envelope.js';
 import { MessageType } from '../wire/messages.js';
 import { bytes, literal, tuple, type Schema } from '../wire/schema.js';
 import { BoundedCache } from './bounded-cache.js';
@@ -118,7 +118,9 @@ export class EnvelopeRouter {
     const parsed = parseEnvelope(bytes, limits);
     if (!parsed.ok) return this.reject(ctx, 'malformed', parsed.reason);
     const env = parsed.value;
-    const id = messageId(env);
+    // The signed bytes serve both the id and, if the message is new, the signature check.
+    const signed = signedBytes(env.kind, env.origin, env.body);
+    const id = messageId(env, signed);
     const idKey = Buffer.from(id).toString('base64');
     if (this.seen.has(idKey)) {
       this.duplicates.inc();
@@ -140,7 +142,7 @@ export class EnvelopeRouter {
       return false;
     }
     link.countCrypto('verify');
-    if (!verifyEnvelope(env, this.o.backend)) {
+    if (!verifyEnvelope(env, this.o.backend, signed)) {
       this.verified.inc({ result: 'invalid' });
       this.bad.set(idKey, true);
       return this.reject(ctx, 'invalid-signature', 'signature');

@@ -368,7 +368,8 @@ export class LinkLayer {
       // Certificate checks cost a verification; bound that work like first contacts.
       if (peer === undefined && !this.helloBucket.take()) return this.dropped1('rate-limited-cert');
       const r = this.peerFromCert(p.cert, p.header.senderId);
-      if (!r.ok) return this.dropped1(`bad-cert`);
+      // The reason comes from a fixed set (certificate.ts), so it is safe as a metric label.
+      if (!r.ok) return this.dropped1(`cert-${r.reason}`);
       peer = r.value;
     }
     const now = this.o.clock.now();
@@ -403,7 +404,7 @@ export class LinkLayer {
     if (peer === undefined || !sameBytes(p.cert!, peer.certBytes)) {
       const r = this.peerFromCert(p.cert!, p.header.senderId);
       if (!r.ok) {
-        this.drop('bad-cert');
+        this.drop(`cert-${r.reason}`);
         return;
       }
       peer = r.value;
@@ -437,7 +438,7 @@ export class LinkLayer {
     }
     if (!verdict.ok) return verdict;
     const cert = verdict.value;
-    if (expectedId !== undefined && !sameBytes(cert.nodeId, expectedId)) return fail('cert-id-mismatch');
+    if (expectedId !== undefined && !sameBytes(cert.nodeId, expectedId)) return fail('id-mismatch');
     const idHex = Buffer.from(cert.nodeId).toString('hex');
     if (idHex === this.identityHex) return fail('self');
     const existing = this.peers.get(idHex);

@@ -12,7 +12,7 @@
  * happen to encode alike. `body` is itself msgpack (an array), kept as bytes so the id and the
  * signature are computed over exactly what was received, with no re-encoding.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { fail, ok, type Result } from '../errors.js';
 import type { SignatureBackend } from '../identity/signature-backend.js';
 import { decode, encode, type DecodeLimits } from './codec.js';
@@ -104,13 +104,13 @@ export function parseEnvelope(bytes: Uint8Array, limits: DecodeLimits): Result<E
 }
 
 /** SHA-256(signed bytes ‖ signature): the id used for deduplication before any signature check. */
-export function messageId(env: Envelope): Uint8Array {
-  const prefix = domainPrefixes.get(env.kind)!;
-  return new Uint8Array(createHash('sha256').update(prefix).update(env.origin).update(env.body).update(env.signature).digest());
+export function messageId(env: Envelope, signed: Uint8Array = signedBytes(env.kind, env.origin, env.body)): Uint8Array {
+  return hash('sha256', Buffer.concat([signed, env.signature]), 'buffer');
 }
 
-export function verifyEnvelope(env: Envelope, backend: SignatureBackend): boolean {
-  return backend.verify(env.signature, signedBytes(env.kind, env.origin, env.body), env.origin);
+/** Verifies the origin's signature; pass `signed` when it was already computed for the id. */
+export function verifyEnvelope(env: Envelope, backend: SignatureBackend, signed: Uint8Array = signedBytes(env.kind, env.origin, env.body)): boolean {
+  return backend.verify(env.signature, signed, env.origin);
 }
 
 /** Decodes the body of a parsed envelope. Never throws. */
