@@ -13,7 +13,8 @@ import type { SignatureBackend } from './identity/signature-backend.js';
 import { loadLocalIdentity, createCertificateVerifier } from './identity/verifier.js';
 import { EnvelopeRouter } from './link/envelope-router.js';
 import { LinkLayer } from './link/link-layer.js';
-import type { CertificateVerifier, LocalIdentity } from './link/peer-certificate.js';
+import type { CertificateVerifier, LocalIdentity, PeerCertificate } from './link/peer-certificate.js';
+import type { Aead } from './wire/seal.js';
 import { CountingGate, type PeerGate } from './link/peer-gate.js';
 import { createLogger, shortId, type Logger } from './log.js';
 import { MetricsRegistry } from './metrics.js';
@@ -37,6 +38,9 @@ export interface NodeOptions {
   readonly backend?: SignatureBackend;
   readonly gate?: PeerGate;
   readonly metrics?: MetricsRegistry;
+  /** Simulation only (src/sim/): another AEAD and a shared link-key cache. Never set by config. */
+  readonly aead?: Aead;
+  readonly deriveLinkKey?: (self: LocalIdentity, peer: PeerCertificate) => Uint8Array | null;
 }
 
 export interface MemberView {
@@ -130,6 +134,8 @@ export class Node extends EventEmitter<NodeEvents> {
       identity, cluster: c.cluster, transport, clock: this.clock, verifier, gate: this.gate, metrics: this.metrics, logger: log,
       replayWindow: c.replayWindow, maxClockSkewMs: c.maxClockSkewMs, peerPacketsPerSecond: c.peerPacketsPerSecond,
       hellosPerSecond: c.hellosPerSecond, maxPeers: c.maxMembers + 64, epoch,
+      ...(this.options.aead === undefined ? {} : { aead: this.options.aead }),
+      ...(this.options.deriveLinkKey === undefined ? {} : { deriveKey: (peer: PeerCertificate) => this.options.deriveLinkKey!(identity, peer) }),
     });
     const router = new EnvelopeRouter({
       link, backend: this.backend, clock: this.clock, gate: this.gate, metrics: this.metrics, seenCacheSize: c.seenCacheSize, seenTtlMs: c.seenTtlMs,

@@ -24,6 +24,7 @@ import { deriveLinkKey } from '../wire/link-key.js';
 import { decodeMessages, MessageType, type RawMessage } from '../wire/messages.js';
 import { buildHelloPacket, buildSealedPacket, HELLO_WANTS_REPLY, openPacket, packetOverhead, parsePacket, type ParsedPacket } from '../wire/packet.js';
 import { SenderReplayState } from '../wire/replay-window.js';
+import { xchachaAead, type Aead } from '../wire/seal.js';
 import { tuple, literal, type Schema } from '../wire/schema.js';
 import { BoundedCache } from './bounded-cache.js';
 import type { CertificateVerifier, LocalIdentity, PeerCertificate } from './peer-certificate.js';
@@ -74,6 +75,10 @@ export interface LinkLayerOptions {
   readonly maxPeers: number;
   /** Boot time: the epoch of every packet we send (ARCHITECTURE.md "Anti-replay"). */
   readonly epoch: number;
+  /** The AEAD; only the simulator passes another one (see wire/seal.ts). */
+  readonly aead?: Aead;
+  /** Link-key derivation; only the simulator passes another one (a cache shared by all its nodes). */
+  readonly deriveKey?: (peer: PeerCertificate) => Uint8Array | null;
 }
 
 const WELCOME_SCHEMA = tuple(literal(MessageType.WELCOME));
@@ -96,9 +101,11 @@ export class LinkLayer {
   private readonly sent: Counter;
   private readonly cryptoOps: Counter;
   private stopped = false;
+  private readonly aead: Aead;
 
   constructor(options: LinkLayerOptions) {
     this.o = options;
+    this.aead = options.aead ?? xchachaAead;
     this.identity = options.identity;
     this.tag = makeClusterTag(options.cluster);
     this.peers = new BoundedCache(options.maxPeers);
@@ -382,7 +389,7 @@ export class LinkLayer {
       return this.dropped1('rate-limited');
     }
     this.cryptoOps.inc({ op: 'decrypt' });
-    const opened = openPacket(p, peer.linkKey);
+    const opened = openPacket(p, peer.linkKey, this.aead);
     if (!opened.ok) return this.dropped1('decrypt-failed');
     // Authenticated from here on.
     peer.replay.accept(p.header.epoch, p.header.counter);
@@ -444,7 +451,9 @@ export class LinkLayer {
     const existing = this.peers.get(idHex);
     if (existing !== undefined && sameBytes(existing.certBytes, certBytes)) return ok(existing);
     this.cryptoOps.inc({ op: 'x25519' });
-    const linkKey = deriveLinkKey(this.o.cluster, this.identity.kxSecret, this.identity.nodeId, cert.kx, cert.nodeId);
+    const linkKey = this.o.deriveKey !== undefined
+      ? this.o.deriveKey(cert)
+      : deriveLinkKey(this.o.cluster, this.identity.kxSecret, this.identity.nodeId, cert.kx, cert.nodeId);
     if (linkKey === null) return fail('weak-kx-key');
     if (existing !== undefined) {
       // A renewed certificate for the same key: keep replay state and counters.
@@ -487,7 +496,7 @@ export class LinkLayer {
   private seal(peer: PeerRecord, plaintext: Uint8Array): Uint8Array {
     peer.sendCounter += 1;
     this.cryptoOps.inc({ op: 'encrypt' });
-    return buildSealedPacket(this.header(peer.sendCounter), peer.hasOurCert ? null : this.identity.certBytes, plaintext, peer.linkKey);
+    return buildSealedPacket(this.header(peer.sendCounter), peer.hasOurCert ? null : this.identity.certBytes, plaintext, peer.linkKey, this.aead);
   }
 
   private sendSealed(peer: PeerRecord, address: Address, plaintext: Uint8Array): void {

@@ -42,6 +42,13 @@ export interface PeerGate {
   charge(peerId: Uint8Array, offense: Offense, detail?: string): void;
   /** First delivery of a valid message: a small, capped credit. */
   credit(peerId: Uint8Array): void;
+  /**
+   * Two different envelopes signed by one origin for the same slot (same key/value version, same
+   * rumor sequence number, two incompatible claims for one incarnation). Both are verified
+   * envelope wire bytes; the reputation engine checks the proof itself, bans the origin and
+   * gossips the proof.
+   */
+  reportEquivocation(first: Uint8Array, second: Uint8Array): void;
 }
 
 /** A gate that blocks nobody and only counts, for nodes built without a reputation engine. */
@@ -70,6 +77,12 @@ export class CountingGate implements PeerGate {
       this.charges.set(key, m);
     }
     m.set(offense, (m.get(offense) ?? 0) + 1);
+  }
+
+  readonly equivocations: Array<[Uint8Array, Uint8Array]> = [];
+
+  reportEquivocation(first: Uint8Array, second: Uint8Array): void {
+    if (this.equivocations.length < 1000) this.equivocations.push([first, second]);
   }
 
   credit(peerId: Uint8Array): void {

@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { Node } from '../node.js';
 import { SeededRandom } from '../random.js';
 import { MemoryNetwork, type LinkConditions } from '../transport/memory-network.js';
+import { SharedLinkKeys, SharedVerifyBackend, simAead } from './fast-crypto.js';
 
 export interface SimClusterOptions {
   readonly seed?: number;
@@ -25,6 +26,12 @@ export interface SimClusterOptions {
   readonly network?: Partial<LinkConditions>;
   readonly logger?: Logger;
   readonly backend?: SignatureBackend;
+  /**
+   * Simulation accelerators for large clusters (src/sim/fast-crypto.ts): signatures verified once
+   * per process, link keys derived once per pair, and an authenticating but non-encrypting AEAD.
+   * Off by default, so small simulations run the production crypto end to end.
+   */
+  readonly fastCrypto?: boolean;
   /** Builds the reputation gate of each node (defaults to the node's own). */
   readonly gate?: (name: string) => PeerGate | undefined;
 }
@@ -54,11 +61,15 @@ export class SimCluster {
     this.clock = new VirtualClock();
     this.rngSeed = options.seed ?? 1;
     this.network = new MemoryNetwork({ clock: this.clock, seed: this.rngSeed, ...options.network });
-    this.backend = options.backend ?? createBackend('node');
+    const real = options.backend ?? createBackend('node');
+    this.backend = options.fastCrypto === true ? new SharedVerifyBackend(real) : real;
     this.authoritySeed = new Uint8Array(randomBytes(32));
     this.authorityPublicKey = Buffer.from(this.backend.publicKeyOf(this.authoritySeed)).toString('hex');
     this.cluster = options.cluster ?? 'sim';
+    this.linkKeys = options.fastCrypto === true ? new SharedLinkKeys(this.cluster) : null;
   }
+
+  private readonly linkKeys: SharedLinkKeys | null;
 
   /** The base config every node gets (before per-node overrides). */
   baseConfig(extra: Partial<HearsayConfig> = {}): Readonly<HearsayConfig> {
@@ -100,6 +111,7 @@ export class SimCluster {
       logger: this.o.logger ?? silentLogger,
       backend: this.backend,
       ...(gate === undefined ? {} : { gate }),
+      ...(this.linkKeys === null ? {} : { aead: simAead, deriveLinkKey: (self, peer) => this.linkKeys!.derive(self, peer) }),
     });
     this.nodes.push(node);
     return node;

@@ -15,7 +15,7 @@
  */
 import { fail, ok, type Result } from '../errors.js';
 import { HEADER_BYTES, PacketKind, readHeader, writeHeader, type HeaderFailure, type PacketHeader } from './header.js';
-import { NONCE_BYTES, SEAL_OVERHEAD, open, sealInto } from './seal.js';
+import { NONCE_BYTES, SEAL_OVERHEAD, xchachaAead, type Aead } from './seal.js';
 
 /** Certificates are small; this bound keeps a hostile length field from mattering. */
 export const MAX_CERT_BYTES = 1024;
@@ -47,6 +47,7 @@ export function buildSealedPacket(
   cert: Uint8Array | null,
   plaintext: Uint8Array,
   linkKey: Uint8Array,
+  aead: Aead = xchachaAead,
 ): Uint8Array {
   if (cert !== null && cert.length > MAX_CERT_BYTES) throw new RangeError('packet: certificate too large');
   const adLength = HEADER_BYTES + (cert === null ? 0 : 2 + cert.length);
@@ -57,7 +58,7 @@ export function buildSealedPacket(
     out[HEADER_BYTES + 1] = cert.length & 0xff;
     out.set(cert, HEADER_BYTES + 2);
   }
-  sealInto(out, adLength, linkKey, out.subarray(0, adLength), plaintext);
+  aead.sealInto(out, adLength, linkKey, out.subarray(0, adLength), plaintext);
   return out;
 }
 
@@ -98,8 +99,8 @@ export function parsePacket(bytes: Uint8Array, maxBytes: number, expectedCluster
 }
 
 /** Decrypts a parsed sealed packet. */
-export function openPacket(p: ParsedPacket, linkKey: Uint8Array): Result<Uint8Array, 'decrypt-failed'> {
-  return open(linkKey, p.associatedData, p.sealed);
+export function openPacket(p: ParsedPacket, linkKey: Uint8Array, aead: Aead = xchachaAead): Result<Uint8Array, 'decrypt-failed'> {
+  return aead.open(linkKey, p.associatedData, p.sealed);
 }
 
 export { NONCE_BYTES };

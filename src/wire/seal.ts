@@ -79,3 +79,15 @@ export function open(key: Uint8Array, associatedData: Uint8Array, sealed: Uint8A
     return fail('decrypt-failed');
   }
 }
+
+/**
+ * The AEAD as an interface, so the link layer can be given another implementation. Production
+ * always uses `xchachaAead`; the simulator (src/sim/) substitutes a cheaper authenticated-but-
+ * unencrypted one with the same sizes when it runs thousands of nodes in one process.
+ */
+export interface Aead {
+  sealInto(out: Uint8Array, offset: number, key: Uint8Array, associatedData: Uint8Array, plaintext: Uint8Array): void;
+  open(key: Uint8Array, associatedData: Uint8Array, sealed: Uint8Array): Result<Uint8Array, 'decrypt-failed'>;
+}
+
+export const xchachaAead: Aead = { sealInto, open };
