@@ -7,6 +7,7 @@ import type { Delivery } from '../../src/dissemination/broadcast.js';
 import type { Node } from '../../src/node.js';
 import { RogueEndpoint } from '../../src/sim/rogue-endpoint.js';
 import { SimCluster } from '../../src/sim/sim-cluster.js';
+import { CountingGate } from '../../src/link/peer-gate.js';
 import { HEADER_BYTES } from '../../src/wire/header.js';
 import { randomBytes } from 'node:crypto';
 import { createBackend } from '../../src/identity/backends.js';
@@ -150,5 +151,39 @@ describe('receive pipeline', () => {
     inject(r.seal(target.internals.identity.cert, [[1]]));
     expect(drops()['cert-small-order-key']).toBe(1);
     expect(target.internals.link.peer(smallOrder)).toBeUndefined();
+  });
+});
+
+describe('rate limiting per sender', () => {
+  it('drops the excess, and charges a flood only when the excess packets are really the sender\'s', async () => {
+    const gates = new Map<string, CountingGate>();
+    const s = new SimCluster({ seed: 12, config: { peerPacketsPerSecond: 50 }, gate: (name) => { const g = new CountingGate(); gates.set(name, g); return g; } });
+    const [victim, receiver] = await s.startNodes(2);
+    await s.runUntil(() => receiver!.members().length === 2, 5000);
+    const identity = createNodeIdentityInMemory({ authoritySeed: s.authoritySeed, cluster: s.cluster, name: 'flooder', now: s.clock.now() });
+    const flooder = new RogueEndpoint({ identity, cluster: s.cluster, backend: s.backend, epoch: s.clock.now() });
+    const cert = receiver!.internals.identity.cert;
+    const link = receiver!.internals.link;
+    const gate = gates.get(receiver!.name)!;
+    for (let i = 0; i < 300; i++) link.receive(flooder.seal(cert, [[1]]), 'flood:1');
+    expect(link.dropCounts()['rate-limited']).toBeGreaterThan(200);
+    expect(gate.count(identity.nodeId, 'rate-limit')).toBe(1);
+    s.clock.advance(1500);
+    for (let i = 0; i < 300; i++) link.receive(flooder.seal(cert, [[1]]), 'flood:1');
+    expect(gate.count(identity.nodeId, 'rate-limit')).toBe(2);
+
+    // A spoofer writes the victim's id into headers it cannot seal: dropped, never charged.
+    const spoofer = new RogueEndpoint({
+      identity: { ...createNodeIdentityInMemory({ authoritySeed: s.authoritySeed, cluster: s.cluster, name: 'spoofer', now: s.clock.now() }), nodeId: victim!.internals.identity.nodeId },
+      cluster: s.cluster, backend: s.backend, epoch: s.clock.now(),
+    });
+    const before = link.dropCounts()['rate-limited'] ?? 0;
+    for (let i = 0; i < 300; i++) link.receive(spoofer.seal(cert, [[1]], { withCert: false }), 'spoof:1');
+    expect((link.dropCounts()['rate-limited'] ?? 0) + (link.dropCounts()['decrypt-failed'] ?? 0)).toBeGreaterThan(before);
+    expect(gate.count(victim!.internals.identity.nodeId, 'rate-limit')).toBe(0);
+    // ...and the spoofed flood came from another address, so it drained the stranger budget, not
+    // the one the victim's real packets use.
+    expect(link.peer(victim!.internals.identity.nodeId)!.bucket.take()).toBe(true);
+    await s.stopAll();
   });
 });

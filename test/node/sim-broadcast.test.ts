@@ -18,9 +18,9 @@ describe('walking skeleton on the in-memory network', () => {
     for (const n of nodes) {
       const list: Delivery[] = [];
       got.set(n.name, list);
-      n.subscribe('demo/news', (d) => list.push(d));
+      n.subscribe('default/news', (d) => list.push(d));
     }
-    nodes[2]!.publish('demo/news', 'hello');
+    nodes[2]!.publish('default/news', 'hello');
     await sim.run(2000);
     for (const n of nodes) {
       const list = got.get(n.name)!;

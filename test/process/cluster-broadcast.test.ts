@@ -6,7 +6,7 @@ let cluster: ProcessCluster;
 
 beforeAll(async () => {
   cluster = new ProcessCluster({ nodes: [1, 2, 3, 4, 5].map((i) => ({ name: `p${i}` })) });
-  await cluster.startAll((n) => n.send({ type: 'subscribe', topic: 'test/t' }));
+  await cluster.startAll((n) => n.send({ type: 'subscribe', topic: 'demo/t' }));
 }, 60_000);
 
 afterAll(async () => {
@@ -20,7 +20,7 @@ describe('a real cluster of 5 processes on 127.0.0.1', () => {
 
   it('delivers a published message exactly once on each of the other nodes', async () => {
     const publisher = cluster.nodes[1]!;
-    const pubs = [await publisher.publish('test/t', 'one'), await cluster.nodes[4]!.publish('test/t', 'two')];
+    const pubs = [await publisher.publish('demo/t', 'one'), await cluster.nodes[4]!.publish('demo/t', 'two')];
     for (const [i, pub] of pubs.entries()) {
       const origin = i === 0 ? publisher : cluster.nodes[4]!;
       for (const n of cluster.nodes) {
