@@ -8,7 +8,7 @@
 import { createBackend } from '../../dist/identity/backends.js';
 import { createNodeIdentityInMemory } from '../../dist/identity/node-identity.js';
 import { SimCluster } from '../../dist/sim/sim-cluster.js';
-import { RogueEndpoint } from '../../dist/sim/rogue-endpoint.js';
+import { RogueEndpoint, rumorBody } from '../../dist/sim/rogue-endpoint.js';
 import { EnvelopeKind, signedBytes } from '../../dist/wire/envelope.js';
 import { median, printTable } from './stats.mjs';
 
@@ -20,7 +20,7 @@ export async function run() {
   const sim = new SimCluster({ seed: 5, config: { peerPacketsPerSecond: 1_000_000 } });
   const [target] = await sim.startNodes(1);
   let delivered = 0;
-  target.subscribe('bench/topic', () => { delivered++; });
+  target.subscribe('default/topic', () => { delivered++; });
   const identity = createNodeIdentityInMemory({ authoritySeed: sim.authoritySeed, cluster: sim.cluster, name: 'sender', now: sim.clock.now() });
   const rogue = new RogueEndpoint({ identity, cluster: sim.cluster, backend: sim.backend, epoch: sim.clock.now() });
   const targetCert = target.internals.identity.cert;
@@ -31,7 +31,7 @@ export async function run() {
     const triples = [];
     for (let i = 0; i < n; i++) {
       seq++;
-      const env = rogue.sign(EnvelopeKind.RUMOR, ['bench/topic', seq, sim.clock.now(), payload]);
+      const env = rogue.sign(EnvelopeKind.RUMOR, rumorBody('default/topic', rogue.epoch, seq, sim.clock.now(), payload));
       pkts.push(rogue.seal(targetCert, [[2, env.bytes]], { withCert: seq === 1 }));
       triples.push([env.signature, signedBytes(env.kind, env.origin, env.body), env.origin]);
     }
