@@ -58,6 +58,18 @@ export class Counter {
     return this.family.series.get(labelKey(labels))?.value ?? 0;
   }
 
+  /** A handle on one label combination, for hot paths: `inc()` then costs one addition. */
+  series(labels: Labels = {}): { inc(by?: number): void } {
+    const key = labelKey(labels);
+    let s = this.family.series.get(key);
+    if (s === undefined) {
+      s = { labels, value: 0 };
+      if (this.family.series.size < MAX_SERIES) this.family.series.set(key, s);
+    }
+    const target = s;
+    return { inc: (by = 1) => { target.value += by; } };
+  }
+
   /** Sum over all label combinations. */
   total(): number {
     let t = 0;

@@ -141,7 +141,15 @@ export class Gossip {
   }
 
   private entry(env: GossipEnvelope, mayReceive: (p: PeerRecord) => boolean): CachedMessage {
-    return { idKey: env.idKey, id: env.id, message: EnvelopeRouter.message(env.bytes), mayReceive, informed: new Set() };
+    // Encoded on first use: most relays only announce the id and never send the payload.
+    let encoded: Uint8Array | null = null;
+    const envelope = env.bytes;
+    return {
+      idKey: env.idKey, id: env.id, mayReceive, informed: new Set(),
+      get message() {
+        return (encoded ??= EnvelopeRouter.message(envelope));
+      },
+    };
   }
 
   private admit(m: CachedMessage): void {

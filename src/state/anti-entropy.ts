@@ -87,7 +87,7 @@ export class AntiEntropy {
   private timer: TimerHandle | null = null;
   private busy = false;
   private stopped = false;
-  private readonly c: Record<'rounds' | 'deltas' | 'resyncs' | 'failures' | 'served', Counter>;
+  private readonly c: Record<'rounds' | 'deltas' | 'resyncs' | 'failures' | 'served' | 'unsettled', Counter>;
 
   constructor(options: AntiEntropyOptions) {
     this.o = options;
@@ -99,6 +99,7 @@ export class AntiEntropy {
       resyncs: m.counter('hearsay_kv_resyncs_total', 'Full resyncs completed (this node was behind a peer\'s garbage-collection floor).'),
       failures: m.counter('hearsay_kv_antientropy_failures_total', 'Anti-entropy exchanges that failed, by reason.'),
       served: m.counter('hearsay_kv_antientropy_served_total', 'Anti-entropy requests answered, by kind.'),
+      unsettled: m.counter('hearsay_kv_resyncs_unsettled_total', 'Resyncs whose omissions came from a peer that may not write the keys: not believed, floors not adopted.'),
     };
     options.link.onRequest(MessageType.KV_DIGEST, KV_DIGEST_SCHEMA, (ctx, msgs) => this.serve(ctx, msgs));
     options.link.declare(MessageType.KV_DELTA, KV_DELTA_SCHEMA);
@@ -143,6 +144,10 @@ export class AntiEntropy {
   private async exchange(peer: PeerRecord): Promise<void> {
     let cursor: string | null = null;
     let floors: Map<string, { origin: Uint8Array; floor: number }> | null = null;
+    // Origins of winners the source omitted but may not write. Any origin's purged write could be
+    // what superseded them, so then no floor is adopted at all: we stay behind the floors, and a
+    // later resync from a peer that may write the keys settles them.
+    const unsettled = new Set<string>();
     for (let chunk = 0; chunk < MAX_CHUNKS_PER_SESSION && !this.stopped; chunk++) {
       const digest = this.o.kv.originRecords().map((r) => [r.origin, r.contiguous]);
       const req = encodeMessage([MessageType.KV_DIGEST, cursor === null ? 0 : 1, cursor, digest]);
@@ -157,7 +162,7 @@ export class AntiEntropy {
       for (const m of res.value) {
         if (m.type === MessageType.KV_DELTA) this.applyDelta(ctx, m);
         else if (m.type === MessageType.KV_RESYNC) {
-          const r = this.applyChunk(ctx, m, cursor);
+          const r = this.applyChunk(ctx, m, cursor, unsettled);
           if (r === null) return;
           floors ??= r.floors;
           next = r.next;
@@ -165,7 +170,8 @@ export class AntiEntropy {
       }
       if (next === undefined) return;
       if (next === null) {
-        this.o.kv.adoptFloors(floors!);
+        if (unsettled.size === 0) this.o.kv.adoptFloors(floors!);
+        else this.c.unsettled.inc();
         this.c.resyncs.inc();
         return;
       }
@@ -207,7 +213,7 @@ export class AntiEntropy {
     });
   }
 
-  private applyChunk(ctx: MessageContext, m: RawMessage, cursor: string | null): { next: string | null; floors: Map<string, { origin: Uint8Array; floor: number }> } | null {
+  private applyChunk(ctx: MessageContext, m: RawMessage, cursor: string | null, unsettled: Set<string>): { next: string | null; floors: Map<string, { origin: Uint8Array; floor: number }> } | null {
     const [, after, last, vector, envelopes] = m.fields as [number, string | null, string | null, Array<[Uint8Array, number, number, Uint8Array | null]>, Uint8Array[]];
     if ((after ?? '') !== (cursor ?? '') || (last !== null && last <= (after ?? ''))) {
       this.o.gate.charge(ctx.peer.id, 'malformed', 'resync chunk out of order');
@@ -243,7 +249,8 @@ export class AntiEntropy {
           this.o.router.receive(ctx, bytes, true);
           this.c.deltas.inc();
         }
-        kv.dropMissing(after ?? '', last, kept, seen);
+        const auth = this.o.authorizer();
+        for (const hex of kv.dropMissing(after ?? '', last, kept, seen, (key) => auth.mayWrite(ctx.peer.cert, key))) unsettled.add(hex);
       });
     } finally {
       kv.resyncing = false;

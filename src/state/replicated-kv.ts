@@ -221,14 +221,24 @@ export class ReplicatedKv {
    * A resync chunk covered the keys in (afterKey, lastKey] (lastKey null: to the end). A winner we
    * hold there that the source did not send, and whose version the source has seen (≤ its
    * contiguous version for that origin), died at the source and was purged there (superseded, or
-   * deleted and its tombstone collected): drop it, so a delete is never silently missed.
+   * deleted and its tombstone collected): drop it, so a delete is never silently missed — provided
+   * the source may write that key (see below).
    */
-  dropMissing(afterKey: string, lastKey: string | null, kept: ReadonlySet<string>, seen: ReadonlyMap<string, number>): void {
+  dropMissing(afterKey: string, lastKey: string | null, kept: ReadonlySet<string>, seen: ReadonlyMap<string, number>, sourceMayWrite: (key: string) => boolean): Set<string> {
     const now = this.o.clock.now();
+    const unsettled = new Set<string>();
     for (const row of this.store.winnerKeysBetween(afterKey, lastKey ?? '\x7f')) {
       if (kept.has(row.key)) continue;
       const hex = Buffer.from(row.origin).toString('hex');
       if (row.version > (seen.get(hex) ?? 0)) continue;
+      // An omission is the source's word, not a signature. Honour it only from a source that could
+      // have deleted the key itself with a signed tombstone, so a peer that may merely read a key
+      // (or a compromised one that may not even do that) can never make us drop it. The origin
+      // stays unsettled: its floor is not adopted, so a peer that may write the key resyncs us later.
+      if (!sourceMayWrite(row.key)) {
+        unsettled.add(hex);
+        continue;
+      }
       const old = this.store.winner(row.key);
       this.store.deleteWinner(row.key);
       if (old !== undefined && old.deadSince === null) this.store.markDead(old.origin, old.version, now);
@@ -245,6 +255,7 @@ export class ReplicatedKv {
         this.events.push({ key: row.key, value: null, origin: hex, wall: old.wall, logical: old.logical, version: old.version, local: false });
       }
     }
+    return unsettled;
   }
 
   /** A resync completed: below the source's floors we now hold exactly its live state. */
