@@ -139,8 +139,8 @@ export function createAttack(name: AttackName): Attack {
       };
     case 'flood':
       return {
-        name, offense: 'rate-limit', charged: 'none',
-        note: 'packets over the per-sender rate limit are dropped before decryption, where the sender is not yet authenticated, so they are counted (rate-limited) and never charged',
+        name, offense: 'rate-limit', charged: 'direct',
+        note: 'packets over the per-sender rate limit are dropped before decryption; once a second per peer the link layer opens one to attribute it, and only a flood that really is the sender\'s own is charged',
         step: (ctx) => {
           for (const t of ctx.targets) for (let i = 0; i < FLOOD_PER_ROUND; i++) ctx.send(t, ctx.rogue.seal(t.cert, [[MessageType.WELCOME]]));
         },

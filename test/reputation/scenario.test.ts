@@ -76,15 +76,17 @@ describe('reputation scenario: 50 honest nodes, 10 attackers, 20% loss', () => {
 });
 
 describe('flooding beyond the rate limit', () => {
-  it('is contained (the excess dies before decryption) but is not chargeable: the sender is not authenticated there', async () => {
-    expect(createAttack('flood').charged).toBe('none');
+  it('is contained (the excess dies before decryption), attributed by sampling, and evicted everywhere', async () => {
+    expect(createAttack('flood').charged).toBe('direct');
     const f = await runReputationScenario({
-      honest: 8, attackers: ['flood'], seed: 9, lossRate: 0.2, attackMs: 5000, settleMs: 5000, sampleMs: 100, publishEveryMs: 500,
+      honest: 8, attackers: ['flood'], seed: 9, lossRate: 0.2, attackMs: 15_000, settleMs: 2000, sampleMs: 100, publishEveryMs: 500,
       // 50 packets per round is 250 per second per target, over this limit.
       config: { ...LOSSY_DISSEMINATION, peerPacketsPerSecond: 100 },
     });
     try {
       expect(f.attackers[0]!.rateLimitedOn).toBe(8);
+      // One charge per second per node: -(n - allowance)² reaches the evict threshold after about 8 s.
+      expect(f.attackers[0]!.evictedAfterMs.every((ms) => ms >= 0 && ms <= 12_000), String(f.attackers[0]!.evictedAfterMs)).toBe(true);
       expect(f.minHonestScore, f.minHonestWhere).toBeGreaterThanOrEqual(GOSSIP);
       expect(f.missingDeliveries).toBe(0);
     } finally {
