@@ -30,6 +30,14 @@ export const ERROR_CODES = {
   HEARSAY_ERR_REPUTATION_PARAMS: 'Reputation parameters or thresholds are out of range or inconsistent.',
   HEARSAY_ERR_ADMIN: 'The admin API could not be reached or answered with an error.',
   HEARSAY_ERR_INTERNAL: 'An invariant inside Hearsay was broken; this is a bug, please report it.',
+  HEARSAY_ERR_ADMIN_UNAUTHENTICATED: 'Admin API (401): no bearer token, or a token that no policy entry matches.',
+  HEARSAY_ERR_ADMIN_FORBIDDEN: 'Admin API (403): the token is valid but its scope or access does not allow this request.',
+  HEARSAY_ERR_ADMIN_RATE_LIMITED: 'Admin API (429): too many failed authentications from this client address; retry after the Retry-After seconds.',
+  HEARSAY_ERR_ADMIN_BAD_REQUEST: 'Admin API (400): a path parameter, query parameter or body failed its schema.',
+  HEARSAY_ERR_ADMIN_NOT_FOUND: 'Admin API (404): no such route, or no such peer, key or member visible to the token.',
+  HEARSAY_ERR_ADMIN_UNAVAILABLE: 'Admin API (503): the node is stopping, or has no reputation engine to serve this request.',
+  HEARSAY_ERR_ADMIN_LISTEN: 'The admin API could not listen on adminHost:adminPort (address in use or not available).',
+  HEARSAY_ERR_ADMIN_UNREACHABLE: 'The CLI could not connect to the admin API (node not running, wrong --admin address, or timeout).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -12,16 +12,32 @@ export type ControlRequest =
   | { type: 'publish'; topic: string; data: string; ref: number }
   | { type: 'members'; ref: number }
   | { type: 'metrics'; ref: number }
+  | { type: 'reputation'; ref: number; peer: string }
+  | { type: 'kvSet'; ref: number; key: string; value: string }
+  | { type: 'kvDelete'; ref: number; key: string }
+  | { type: 'kvList'; ref: number; prefix: string }
   | { type: 'stop' };
 
 export type ControlEvent =
-  | { type: 'ready'; id: string; name: string; address: string; pid: number }
+  /** `admin`: the admin API's base URL when adminEnabled (the bound port, also with adminPort 0), else null. */
+  | { type: 'ready'; id: string; name: string; address: string; pid: number; admin: string | null }
   | { type: 'delivery'; topic: string; data: string; origin: string; originName: string; seq: number; id: string; receivedAtHr: number }
   | { type: 'published'; ref: number; id: string; publishedAtHr: number }
-  | { type: 'members'; ref: number; members: Array<{ name: string; state: string; address: string; self: boolean }> }
+  | { type: 'members'; ref: number; members: Array<{ name: string; state: string; address: string; self: boolean; incarnation: number }> }
   | { type: 'metrics'; ref: number; text: string }
+  | { type: 'reputation'; ref: number; peer: ReputationSummary | null }
+  | { type: 'kvDone'; ref: number; key: string; version: number; wall: number; logical: number }
+  | { type: 'kvList'; ref: number; entries: Array<{ key: string; value: string; origin: string; version: number }> }
   | { type: 'error'; ref: number; message: string }
   | { type: 'stopping' };
+
+/** One peer as this node's reputation engine sees it (null: never seen, or no engine). */
+export interface ReputationSummary {
+  readonly id: string;
+  readonly level: string;
+  readonly score: number;
+  readonly ban: { readonly source: string; readonly reason: string; readonly until: number } | null;
+}
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one host. */
 export function hrNow(): number {
@@ -30,6 +46,7 @@ export function hrNow(): number {
 
 const TOPIC_MAX = 200;
 const DATA_MAX = 60_000;
+const KEY_MAX = 4096;
 
 function parseRequest(msg: unknown): ControlRequest | null {
   if (typeof msg !== 'object' || msg === null) return null;
@@ -45,6 +62,14 @@ function parseRequest(msg: unknown): ControlRequest | null {
       return ref(m.ref) ? { type: 'members', ref: m.ref } : null;
     case 'metrics':
       return ref(m.ref) ? { type: 'metrics', ref: m.ref } : null;
+    case 'reputation':
+      return ref(m.ref) && typeof m.peer === 'string' && /^[0-9a-f]{64}$/.test(m.peer) ? { type: 'reputation', ref: m.ref, peer: m.peer } : null;
+    case 'kvSet':
+      return ref(m.ref) && str(m.key, KEY_MAX) && str(m.value, DATA_MAX) ? { type: 'kvSet', ref: m.ref, key: m.key, value: m.value } : null;
+    case 'kvDelete':
+      return ref(m.ref) && str(m.key, KEY_MAX) ? { type: 'kvDelete', ref: m.ref, key: m.key } : null;
+    case 'kvList':
+      return ref(m.ref) && str(m.prefix, KEY_MAX) ? { type: 'kvList', ref: m.ref, prefix: m.prefix } : null;
     case 'stop':
       return { type: 'stop' };
     default:
@@ -78,10 +103,35 @@ export function serveControlChannel(node: Node, send: (e: ControlEvent) => void,
           return;
         }
         case 'members':
-          send({ type: 'members', ref: req.ref, members: node.members().map((m) => ({ name: m.name, state: m.state, address: m.address, self: m.self })) });
+          send({ type: 'members', ref: req.ref, members: node.members().map((m) => ({ name: m.name, state: m.state, address: m.address, self: m.self, incarnation: m.incarnation })) });
           return;
         case 'metrics':
           send({ type: 'metrics', ref: req.ref, text: node.metrics.render() });
+          return;
+        case 'reputation': {
+          const d = node.reputation?.query.peer(req.peer) ?? null;
+          send({
+            type: 'reputation', ref: req.ref,
+            peer: d === null ? null : { id: d.id, level: d.level, score: d.score, ban: d.ban === null ? null : { source: d.ban.source, reason: d.ban.reason, until: d.ban.until } },
+          });
+          return;
+        }
+        case 'kvSet':
+        case 'kvDelete': {
+          // Answered once the write is committed (fsynced) on this node: what a test may count as acknowledged.
+          const ref = req.ref;
+          const p = req.type === 'kvSet' ? node.kv.set(req.key, req.value) : node.kv.delete(req.key);
+          p.then(
+            (r) => send({ type: 'kvDone', ref, key: r.key, version: r.version, wall: r.wall, logical: r.logical }),
+            (e: Error) => send({ type: 'error', ref, message: e.message }),
+          );
+          return;
+        }
+        case 'kvList':
+          send({
+            type: 'kvList', ref: req.ref,
+            entries: node.kv.list(req.prefix).map((e) => ({ key: e.key, value: Buffer.from(e.value).toString('utf8'), origin: e.origin, version: e.version })),
+          });
           return;
         case 'stop':
           onStop();

@@ -3,15 +3,21 @@
  * The `hearsay` command line. Commands are looked up by their first one or two words; each parses
  * its own flags strictly and returns an exit code (0 ok, 1 failure, 2 bad usage).
  */
+import { adminCommands } from './admin-commands.js';
 import { processIo, type Command, type CommandIo } from './command.js';
 import { demoCommand } from './demo.js';
+import { policyCommands } from './policy.js';
 import { provisionCommands } from './provision.js';
+import { rotationCommands } from './rotation.js';
 import { startCommand } from './start.js';
 
 export const commands: Record<string, Command> = {
   ...provisionCommands,
+  ...rotationCommands,
+  ...policyCommands,
   start: startCommand,
   demo: demoCommand,
+  ...adminCommands,
 };
 
 function help(io: CommandIo): void {

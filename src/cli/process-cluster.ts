@@ -33,6 +33,8 @@ export class ProcessNode {
   address = '';
   id = '';
   pid = 0;
+  /** The admin API's base URL from the ready event (null unless the config enables it). */
+  admin: string | null = null;
   events: ControlEvent[] = [];
   private waiters: Array<(e: ControlEvent) => boolean> = [];
   private proc: ChildProcess | null = null;
@@ -77,6 +79,7 @@ export class ProcessNode {
     this.address = ready.address;
     this.id = ready.id;
     this.pid = ready.pid;
+    this.admin = ready.admin;
   }
 
   send(req: ControlRequest): void {

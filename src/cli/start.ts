@@ -53,9 +53,12 @@ export const startCommand: Command = {
           process.once('disconnect', finish);
         }
       });
-      send({ type: 'ready', id: node.id, name: node.name, address: node.address, pid: process.pid });
+      send({ type: 'ready', id: node.id, name: node.name, address: node.address, pid: process.pid, admin: node.adminUrl });
+      // Read before stopping: a stopped node's getters throw, and a throw here would skip the
+      // disconnect below and keep the process alive on its IPC channel.
+      const name = node.name;
       await done;
-      io.out(`node ${node.name} stopped`);
+      io.out(`node ${name} stopped`);
       if (process.connected) process.disconnect();
       return 0;
     }),

@@ -46,8 +46,16 @@ export interface PeerRecord {
   /** Set once the peer proved it holds our certificate (it sealed a packet to us). */
   hasOurCert: boolean;
   readonly replay: SenderReplayState;
+  /** Rate limit for packets from the peer's last authenticated address. */
   readonly bucket: TokenBucket;
+  /**
+   * A separate, smaller budget for packets claiming this peer from any other address: a spoofer
+   * that writes an honest peer's id into headers drains this one, not the honest traffic's.
+   */
+  readonly strangerBucket: TokenBucket;
   lastAuthenticated: number;
+  /** When we last spent a decryption to attribute an over-rate packet (see authenticate). */
+  lastRateProbe: number;
 }
 
 export interface MessageContext {
@@ -100,8 +108,14 @@ export class LinkLayer {
   private readonly received: Counter;
   private readonly sent: Counter;
   private readonly cryptoOps: Counter;
+  /** Per-packet counters, resolved once (see Counter.series). */
+  private readonly hot: Record<'receivedPacket' | 'sentPacket' | 'decrypt' | 'encrypt', { inc(by?: number): void }>;
   private stopped = false;
   private readonly aead: Aead;
+  /** Per-peer packet rate from the policy (src/policy: Authorizer.limits); null = peerPacketsPerSecond for all. */
+  private peerRate: ((cert: PeerCertificate) => number) | null = null;
+  /** Policy check on everything we send (src/policy/envelope-policy.ts); null = send everything. */
+  private outbound: ((peer: PeerRecord, message: Uint8Array) => boolean) | null = null;
 
   constructor(options: LinkLayerOptions) {
     this.o = options;
@@ -118,6 +132,12 @@ export class LinkLayer {
     this.received = m.counter('hearsay_packets_received_total', 'Packets and frames received, before any check.');
     this.sent = m.counter('hearsay_packets_sent_total', 'Packets and frames sent.');
     this.cryptoOps = m.counter('hearsay_crypto_operations_total', 'Cryptographic operations, by kind.');
+    this.hot = {
+      receivedPacket: this.received.series({ kind: 'packet' }),
+      sentPacket: this.sent.series({ kind: 'packet' }),
+      decrypt: this.cryptoOps.series({ op: 'decrypt' }),
+      encrypt: this.cryptoOps.series({ op: 'encrypt' }),
+    };
     this.schemas.set(MessageType.WELCOME, WELCOME_SCHEMA as Schema<unknown[]>);
     this.handlers.set(MessageType.WELCOME, () => {});
     options.transport.onPacket((bytes, from) => this.receive(bytes, from));
@@ -217,6 +237,10 @@ export class LinkLayer {
         this.dropped.inc({ reason: 'message-too-large' });
         continue;
       }
+      if (this.outbound !== null && !this.outbound(peer, m)) {
+        this.dropped.inc({ reason: 'policy-outbound' });
+        continue;
+      }
       if (size + m.length > budget) flush();
       batch.push(m);
       size += m.length;
@@ -237,7 +261,9 @@ export class LinkLayer {
   async request(peer: PeerRecord, messages: readonly Uint8Array[], timeoutMs: number): Promise<Result<RawMessage[], string>> {
     if (this.stopped) return fail('stopped');
     if (peer.address === null) return fail('no-address');
-    const frame = this.seal(peer, encodeMessageList(messages));
+    const allowed = this.allowedTo(peer, messages);
+    if (allowed.length === 0 && messages.length > 0) return fail('policy-outbound');
+    const frame = this.seal(peer, encodeMessageList(allowed));
     if (frame.length > this.o.transport.maxFrameBytes) return fail('frame-too-large');
     let response: Uint8Array;
     try {
@@ -285,7 +311,7 @@ export class LinkLayer {
   /** The packet entry point. Never throws. */
   receive(bytes: Uint8Array, from: Address): void {
     if (this.stopped) return;
-    this.received.inc({ kind: 'packet' });
+    this.hot.receivedPacket.inc();
     try {
       const r = this.authenticate(bytes, from, this.o.transport.maxPacketBytes, true);
       if (!r.ok) return;
@@ -335,7 +361,9 @@ export class LinkLayer {
       }
       const answer = await h({ peer, from, viaStream: true }, msgs.value);
       if (answer === null || this.stopped) return null;
-      const frame = this.seal(peer, encodeMessageList(answer));
+      const allowed = this.allowedTo(peer, answer);
+      if (allowed.length === 0 && answer.length > 0) return null;
+      const frame = this.seal(peer, encodeMessageList(allowed));
       if (frame.length > this.o.transport.maxFrameBytes) {
         this.drop('response-too-large');
         return null;
@@ -384,11 +412,22 @@ export class LinkLayer {
     if (p.header.epoch > now + this.o.maxClockSkewMs) return this.dropped1('future-epoch');
     const verdict = peer.replay.check(p.header.epoch, p.header.counter);
     if (verdict !== 'ok') return this.dropped1(verdict === 'too-old' ? 'replay-too-old' : 'replay');
-    if (!peer.bucket.take()) {
-      // Not charged: the packet is not authenticated yet, and charging would let spoofers frame peers.
+    const bucket = peer.address === null || peer.address === from || !isDatagram ? peer.bucket : peer.strangerBucket;
+    if (!bucket.take()) {
+      // An over-rate packet is not authenticated yet, and charging its claimed sender would let
+      // spoofers frame peers. So at most once a second per peer we spend one decryption to find
+      // out: if the excess packet really is the peer's (it opens, inside the replay window), the
+      // flood is the peer's own and is charged; a spoofer's packet fails and costs nobody a point.
+      if (now - peer.lastRateProbe < 1000) return this.dropped1('rate-limited');
+      peer.lastRateProbe = now;
+      this.hot.decrypt.inc();
+      if (openPacket(p, peer.linkKey, this.aead).ok) {
+        peer.replay.accept(p.header.epoch, p.header.counter);
+        this.o.gate.charge(peer.id, 'rate-limit', 'over the per-sender packet rate');
+      }
       return this.dropped1('rate-limited');
     }
-    this.cryptoOps.inc({ op: 'decrypt' });
+    this.hot.decrypt.inc();
     const opened = openPacket(p, peer.linkKey, this.aead);
     if (!opened.ok) return this.dropped1('decrypt-failed');
     // Authenticated from here on.
@@ -461,6 +500,9 @@ export class LinkLayer {
       existing.certBytes = new Uint8Array(certBytes);
       existing.certFingerprint = fp;
       existing.linkKey = linkKey;
+      const rate = this.rateFor(cert);
+      existing.bucket.setRate(rate, rate);
+      existing.strangerBucket.setRate(strangerRate(rate), strangerRate(rate));
       return ok(existing);
     }
     const peer: PeerRecord = {
@@ -474,11 +516,51 @@ export class LinkLayer {
       sendCounter: 0,
       hasOurCert: false,
       replay: new SenderReplayState(this.o.replayWindow),
-      bucket: new TokenBucket(this.o.peerPacketsPerSecond, this.o.peerPacketsPerSecond, this.o.clock),
+      bucket: new TokenBucket(this.rateFor(cert), this.rateFor(cert), this.o.clock),
+      strangerBucket: new TokenBucket(strangerRate(this.rateFor(cert)), strangerRate(this.rateFor(cert)), this.o.clock),
       lastAuthenticated: 0,
+      lastRateProbe: 0,
     };
     this.peers.set(idHex, peer);
     return ok(peer);
+  }
+
+  /**
+   * Takes each peer's packet rate from `rate(cert)` (the policy's per-node limit) instead of the
+   * config's peerPacketsPerSecond, for new peers and, at once, for known ones. Call again (or
+   * `refreshPeerRates`) when the policy changes.
+   */
+  setPeerRateLimit(rate: ((cert: PeerCertificate) => number) | null): void {
+    this.peerRate = rate;
+    this.refreshPeerRates();
+  }
+
+  refreshPeerRates(): void {
+    for (const p of this.peers.values()) {
+      const r = this.rateFor(p.cert);
+      p.bucket.setRate(r, r);
+      p.strangerBucket.setRate(strangerRate(r), strangerRate(r));
+    }
+  }
+
+  /**
+   * Installs the policy's check of every outgoing message (packets, requests and responses):
+   * a message the peer may not be sent is dropped and counted (`policy-outbound`).
+   */
+  setOutboundFilter(filter: ((peer: PeerRecord, message: Uint8Array) => boolean) | null): void {
+    this.outbound = filter;
+  }
+
+  private rateFor(cert: PeerCertificate): number {
+    const r = this.peerRate === null ? this.o.peerPacketsPerSecond : this.peerRate(cert);
+    return Number.isFinite(r) && r > 0 ? r : this.o.peerPacketsPerSecond;
+  }
+
+  private allowedTo(peer: PeerRecord, messages: readonly Uint8Array[]): readonly Uint8Array[] {
+    if (this.outbound === null) return messages;
+    const out = messages.filter((m) => this.outbound!(peer, m));
+    if (out.length !== messages.length) this.dropped.inc({ reason: 'policy-outbound' }, messages.length - out.length);
+    return out;
   }
 
   /** Forgets cached certificate verdicts (after a revocation list or policy change). */
@@ -495,15 +577,20 @@ export class LinkLayer {
 
   private seal(peer: PeerRecord, plaintext: Uint8Array): Uint8Array {
     peer.sendCounter += 1;
-    this.cryptoOps.inc({ op: 'encrypt' });
+    this.hot.encrypt.inc();
     return buildSealedPacket(this.header(peer.sendCounter), peer.hasOurCert ? null : this.identity.certBytes, plaintext, peer.linkKey, this.aead);
   }
 
   private sendSealed(peer: PeerRecord, address: Address, plaintext: Uint8Array): void {
     const pkt = this.seal(peer, plaintext);
-    this.sent.inc({ kind: 'packet' });
+    this.hot.sentPacket.inc();
     this.o.transport.send(address, pkt);
   }
+}
+
+/** Enough for a peer that really moved to re-establish itself; a tenth of its normal rate. */
+function strangerRate(rate: number): number {
+  return Math.max(10, Math.floor(rate / 10));
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

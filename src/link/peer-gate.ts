@@ -29,6 +29,16 @@ export const OFFENSES = [
   'equivocation',
   /** A forged or invalid equivocation proof. */
   'forged-evidence',
+  /**
+   * A ciphertext that fails to open although its sender is authenticated, e.g. a sealed payload
+   * inside an envelope its origin signed. SECURITY: never charged for a *packet* that fails link
+   * decryption. Until a packet opens under the sender's link key, its header's sender id is a
+   * claim anyone can write; charging it would let a spoofer sink an honest node's score by sending
+   * garbage under the victim's id. The link layer counts those drops (`decrypt-failed`) instead.
+   * The same holds for replays caught by the replay window and for packets over the rate limit:
+   * they are dropped before decryption, so they are counted and never charged.
+   */
+  'decrypt-failure',
 ] as const;
 export type Offense = (typeof OFFENSES)[number];
 

@@ -10,8 +10,8 @@ export class TokenBucket {
   private last: number;
 
   constructor(
-    private readonly rate: number,
-    private readonly burst: number,
+    private rate: number,
+    private burst: number,
     private readonly clock: Clock,
   ) {
     this.tokens = burst;
@@ -27,5 +27,13 @@ export class TokenBucket {
     if (this.tokens < n) return false;
     this.tokens -= n;
     return true;
+  }
+
+  /** Changes the rate (e.g. a new policy version's per-node limit); tokens above the new burst are dropped. */
+  setRate(rate: number, burst: number): void {
+    this.take(0);
+    this.rate = rate;
+    this.burst = burst;
+    this.tokens = Math.min(this.tokens, burst);
   }
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { VirtualClock } from '../clock.js';
 import { resolveConfig, type HearsayConfig } from '../config.js';
 import { createBackend } from '../identity/backends.js';
-import { createNodeIdentityInMemory } from '../identity/node-identity.js';
+import { createNodeIdentityInMemory, type NodeIdentity } from '../identity/node-identity.js';
 import type { SignatureBackend } from '../identity/signature-backend.js';
 import { createCertificateVerifier } from '../identity/verifier.js';
 import type { PeerGate } from '../link/peer-gate.js';
@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { Node } from '../node.js';
 import { SeededRandom } from '../random.js';
 import { MemoryNetwork, type LinkConditions } from '../transport/memory-network.js';
+import type { Aead } from '../wire/seal.js';
 import { SharedLinkKeys, SharedVerifyBackend, simAead } from './fast-crypto.js';
 
 export interface SimClusterOptions {
@@ -43,6 +44,12 @@ export interface SimNodeSpec {
   readonly config?: Partial<HearsayConfig>;
   /** Seed addresses; defaults to the first node's address. */
   readonly seeds?: readonly string[];
+  /** An existing identity (a restart, or a rotated key) instead of a fresh one. */
+  readonly identity?: NodeIdentity;
+  /** Reuse this in-memory address (a restarted process); its previous transport must be stopped. */
+  readonly address?: string;
+  /** Another AEAD for this node only, e.g. one that records what it opens (tests of what a node can read). */
+  readonly aead?: Aead;
 }
 
 export class SimCluster {
@@ -80,6 +87,10 @@ export class SimCluster {
       dataDir: ':memory:',
       logLevel: 'silent',
       adminEnabled: false,
+      // A graceful leave waits on the node's clock for acknowledgements; on a virtual clock nothing
+      // advances while a test awaits stop(), so simulated nodes send their leave and do not wait.
+      // Tests of the wait set it and stop through `stopNode`, which advances the clock meanwhile.
+      leaveTimeoutMs: 0,
       ...this.o.config,
       ...extra,
     });
@@ -87,7 +98,7 @@ export class SimCluster {
 
   /** Creates (does not start) a node with a fresh identity and an in-memory transport. */
   createNode(spec: SimNodeSpec): Node {
-    const identity = createNodeIdentityInMemory({
+    const identity = spec.identity ?? createNodeIdentityInMemory({
       authoritySeed: this.authoritySeed,
       cluster: this.cluster,
       name: spec.name,
@@ -99,7 +110,7 @@ export class SimCluster {
     const seeds = spec.seeds ?? (this.nodes[0] !== undefined ? [this.nodes[0].config.seeds[0] ?? this.addressOf(0)] : []);
     const config = this.baseConfig({ ...spec.config, seeds: [...seeds] });
     // Host-style names so addresses pass the same config validation as real ones.
-    const transport = this.network.createTransport(`sim-${this.nodes.length}:7400`, { maxPacketBytes: config.maxPacketBytes, maxFrameBytes: config.maxFrameBytes });
+    const transport = this.network.createTransport(spec.address ?? `sim-${this.nodes.length}:7400`, { maxPacketBytes: config.maxPacketBytes, maxFrameBytes: config.maxFrameBytes });
     const gate = this.o.gate?.(spec.name);
     const node = new Node({
       config,
@@ -112,9 +123,30 @@ export class SimCluster {
       backend: this.backend,
       ...(gate === undefined ? {} : { gate }),
       ...(this.linkKeys === null ? {} : { aead: simAead, deriveLinkKey: (self, peer) => this.linkKeys!.derive(self, peer) }),
+      ...(spec.aead === undefined ? {} : { aead: spec.aead }),
     });
     this.nodes.push(node);
+    this.specs.set(node, { ...spec, identity, address: transport.address });
     return node;
+  }
+
+  private readonly specs = new Map<Node, SimNodeSpec>();
+
+  /**
+   * Stops `node` and starts a new Node in its place: same identity, config and address (so the
+   * same dataDir, if the test gave it one), like a restarted process. `changes` may swap the
+   * identity (a rotated key) or config fields. The new node replaces the old one in `nodes`.
+   */
+  async restart(node: Node, changes: Partial<SimNodeSpec> = {}): Promise<Node> {
+    const spec = this.specs.get(node);
+    if (spec === undefined) throw new RangeError('SimCluster.restart: not a node of this cluster');
+    if (node.isRunning) await node.stop();
+    const index = this.nodes.indexOf(node);
+    const next = this.createNode({ ...spec, ...changes, config: { ...spec.config, ...changes.config }, seeds: changes.seeds ?? node.config.seeds });
+    this.nodes.pop();
+    this.nodes[index] = next;
+    await next.start();
+    return next;
   }
 
   /** Creates and starts `n` nodes named `prefix-0 … prefix-(n-1)`; the first is everyone's seed. */
@@ -151,6 +183,19 @@ export class SimCluster {
       await flushMicrotasks();
     }
     return predicate() ? this.clock.now() - start : -1;
+  }
+
+  /** Stops one node while advancing virtual time, so waits on the clock (a graceful leave) can end. */
+  async stopNode(node: Node, stepMs = 10): Promise<void> {
+    let done = false;
+    const stopping = node.stop().then(() => { done = true; });
+    // Bounded: the leave wait is at most leaveTimeoutMs of virtual time.
+    const limit = this.clock.now() + node.config.leaveTimeoutMs + 10 * stepMs;
+    while (!done && this.clock.now() < limit) {
+      this.clock.runUntil(this.clock.now() + stepMs);
+      await flushMicrotasks();
+    }
+    await stopping;
   }
 
   async stopAll(): Promise<void> {

@@ -19,8 +19,10 @@ import { decode, encode, type DecodeLimits } from './codec.js';
 
 /** Envelope kinds. ONLY APPEND TO THIS LIST: numbers and names are never reused. */
 export const EnvelopeKind = {
+  /** Retired: the walking skeleton's membership heartbeat. No layer handles it; the number stays reserved. */
   HEARTBEAT: 1,
   RUMOR: 2,
+  /** Membership claims (src/membership/claims.ts): ALIVE and LEAVE signed by the member, SUSPECT and DEAD by the accuser. */
   ALIVE: 3,
   SUSPECT: 4,
   DEAD: 5,

@@ -30,8 +30,26 @@ export const MessageType = {
   KV_DELTA: 10,
   /** Full membership state exchange over a stream (membership layer). */
   PUSH_PULL: 11,
-  /** A response frame carrying messages in answer to a stream request. */
+  /** A response frame carrying messages in answer to a stream request (membership: [12, claims], the push-pull answer). */
   RESPONSE: 12,
+  /** Anti-entropy full resync: one chunk of a peer's key/value winners, in key order (replicated state). */
+  KV_RESYNC: 13,
+  /** [14, policy version, revocation version]: "I hold these signed versions" (policy layer, in packets). */
+  POLICY_OFFER: 14,
+  /** [15, envelope kind]: stream request for the signed POLICY (8) or REVOCATION (9) envelope in force. */
+  POLICY_FETCH: 15,
+  /** [16, envelope bytes]: the answer to POLICY_FETCH; empty bytes when there is none. */
+  POLICY_DOCUMENT: 16,
+  /**
+   * [17, EVIDENCE envelope bytes] as a stream request: a proof of equivocation too large for one
+   * packet (two full envelopes and a certificate). No answer; the receiver closes the stream.
+   */
+  EVIDENCE: 17,
+  /**
+   * [18]: "send me your signed ALIVE" (membership layer), to a member that contacted us before we
+   * held its claim; answered with an ENVELOPE message carrying it.
+   */
+  ALIVE_REQUEST: 18,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
