@@ -33,10 +33,14 @@ export class ClaimGossip {
     return this.queue.size;
   }
 
-  /** Queues the claim, replacing any queued update about the same member. */
-  enqueue(claim: Claim): void {
-    // ALIVE and LEAVE end suspicions: under congestion they go first (transmit-queue.ts).
-    this.queue.enqueue(claim.subjectHex, claimMessage(claim), claim.kind === 'alive' || claim.kind === 'leave');
+  /**
+   * Queues the claim, replacing any queued update about the same member. `urgent`: it ends a
+   * suspicion (a refuting ALIVE, a LEAVE), so under congestion it goes first (transmit-queue.ts).
+   * A newcomer's ALIVE is not urgent: after a wave of joins every queue holds hundreds of them,
+   * and accusations queued behind them would reach the cluster seconds late.
+   */
+  enqueue(claim: Claim, urgent: boolean): void {
+    this.queue.enqueue(claim.subjectHex, claimMessage(claim), urgent);
   }
 
   forget(subjectHex: string): void {

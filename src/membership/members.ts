@@ -241,7 +241,7 @@ export class Members {
     if (!this.running || this.leaving) return;
     this.leaving = true;
     const claim = this.edge.sign('leave', [this.incarnationNow]);
-    this.enqueue(claim);
+    this.enqueue(claim, true);
     const targets = randomLive(this.table, this.c.membershipGossipFanout + this.c.indirectChecks, this.o.random);
     const want = Math.min(targets.length, this.c.membershipGossipFanout);
     if (want === 0 || this.c.leaveTimeoutMs === 0) {
@@ -438,7 +438,7 @@ export class Members {
     }
     this.refutations.inc();
     this.incarnationNow = Math.max(this.incarnationNow, claim.incarnation) + 1;
-    this.signAlive();
+    this.signAlive(true);
     // The accused may be the last to hear of it; push the refutation at once to whoever told us.
     if (from !== null && this.own !== null) this.edge.send(from.idHex, [claimMessage(this.own)]);
   }
@@ -494,7 +494,8 @@ export class Members {
         this.reconnects.addressLive(claim.address, +1);
         if (this.reconnects.isSeed(claim.address)) t.setFlag(i, OUTBOUND);
         this.edge.introduce(claim);
-        this.enqueue(claim);
+        // Urgent only when it ends an accusation: a refutation must outrun the accusers' timeouts.
+        this.enqueue(claim, before !== 'alive');
         // Back from suspicion or death: 'alive'; back after a graceful leave: a new 'join'.
         if (before !== 'alive') this.emit(before === 'left' ? 'join' : 'alive', i);
         return;
@@ -527,7 +528,7 @@ export class Members {
     this.suspicions.end(i);
     if (before === 'alive' || before === 'suspect') this.reconnects.addressLive(t.alive(i).address, -1);
     t.mark(i, state, claim, this.o.clock.now(), this.o.random);
-    this.enqueue(claim);
+    this.enqueue(claim, state === 'left');
     this.emit(state === 'dead' ? 'dead' : 'leave', i);
   }
 
@@ -588,9 +589,10 @@ export class Members {
 
   // ---- our own claims ----------------------------------------------------------------------------
 
-  private signAlive(): void {
+  /** `refutation`: the claim answers an accusation, so it goes ahead of queued news (transmit-queue.ts). */
+  private signAlive(refutation = false): void {
     this.own = this.edge.sign('alive', [this.incarnationNow, this.edge.address, this.edge.selfCertBytes]);
-    this.enqueue(this.own);
+    this.enqueue(this.own, refutation);
   }
 
   private probeFailed(i: number, incarnation: number): void {
@@ -602,8 +604,8 @@ export class Members {
 
   // ---- dissemination -----------------------------------------------------------------------------
 
-  private enqueue(claim: Claim): void {
-    this.gossip.enqueue(claim);
+  private enqueue(claim: Claim, urgent = false): void {
+    this.gossip.enqueue(claim, urgent);
   }
 
   private randomAliveClaim(): Claim | null {

@@ -10,8 +10,8 @@
  *   before old news is repeated.
  * - Items are kept in one list per transmit count (a bucket), so taking a packet's worth costs
  *   time proportional to what is taken, not to the queue length.
- * - One extension of memberlist: urgent items (membership uses it for ALIVE and LEAVE, the claims
- *   that end suspicions) go before all others. When the queue is congested (heavy loss makes many
+ * - One extension of memberlist: urgent items (membership uses it for the claims that end
+ *   suspicions: an ALIVE that refutes, a LEAVE) go before all others. When the queue is congested (heavy loss makes many
  *   members suspected at once and every node holds an update about almost every member), a
  *   refutation stuck behind newer accusations arrives after the accusers' timeouts: ordering it
  *   first trades a little detection speed under congestion for far fewer false deaths.
