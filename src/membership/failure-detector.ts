@@ -53,6 +53,12 @@ export interface ProbeHost {
   probeAnswered(index: number): void;
   /** Our current ALIVE as a message, sent with every stream ACK (null before start). */
   ownAliveMessage(): Uint8Array | null;
+  /**
+   * Whether we probe this member at all. A member the reputation engine evicted is not probed:
+   * once graylisted its ACKs die at our header check, so probing it would make us accuse a member
+   * the rest of the cluster may still hear, and be charged for the refuted accusation.
+   */
+  mayProbe(index: number): boolean;
 }
 
 export interface FailureDetectorOptions {
@@ -174,12 +180,16 @@ export class FailureDetector {
 
   private nextTarget(): number {
     const t = this.o.host.table;
-    if (t.liveCount === 0) return -1;
-    if (this.probeIndex >= t.liveCount) {
-      t.shuffleLive(this.o.random);
-      this.probeIndex = 0;
+    // At most one pass over the live members: when none may be probed, skip this round.
+    for (let tries = t.liveCount; tries > 0; tries--) {
+      if (this.probeIndex >= t.liveCount) {
+        t.shuffleLive(this.o.random);
+        this.probeIndex = 0;
+      }
+      const i = t.liveAt(this.probeIndex++);
+      if (this.o.host.mayProbe(i)) return i;
     }
-    return t.liveAt(this.probeIndex++);
+    return -1;
   }
 
   private startProbe(index: number, interval: number): void {
@@ -244,11 +254,12 @@ export class FailureDetector {
     const n = t.liveCount;
     const out: number[] = [];
     if (n <= 1 || k === 0) return out;
-    // Random draws without replacement from the live list, skipping suspects and the target;
+    // Random draws without replacement from the live list, skipping suspects, evicted members (we
+    // would drop their relayed ACKs and NACKs) and the target;
     // bounded so that a table of suspects cannot spin the loop.
     for (let attempts = 0; attempts < 4 * k + 8 && out.length < k; attempts++) {
       const i = t.liveAt(this.o.random.int(n));
-      if (i === exclude || out.includes(i) || t.state(i) !== 'alive') continue;
+      if (i === exclude || out.includes(i) || t.state(i) !== 'alive' || !this.o.host.mayProbe(i)) continue;
       out.push(i);
     }
     return out;

@@ -155,6 +155,7 @@ export class Members {
         probeFailed: (i, inc) => this.probeFailed(i, inc),
         probeAnswered: (i) => this.table.setFlag(i, OUTBOUND),
         ownAliveMessage: () => (this.own === null || this.leaving ? null : claimMessage(this.own)),
+        mayProbe: (i) => this.o.gate.isEligible(this.table.identity(i).id),
       },
     });
     this.pushPull = new PushPull({

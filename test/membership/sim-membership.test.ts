@@ -158,6 +158,39 @@ describe('membership on the full node stack, larger and longer', () => {
   }, 180_000);
 });
 
+describe('membership and the reputation engine', () => {
+  it('a node that bans a member locally stops probing it, so it never accuses a member the others still hear', async () => {
+    // Real reputation engines (no counting gate): a ban on one node drops the member's packets at
+    // that node's header check, its ACKs included.
+    sim = new SimCluster({ seed: 28, network: { latencyMs: 1, jitterMs: 2 } });
+    const s = sim;
+    const nodes = await s.startNodes(6);
+    expect(await s.runUntil(() => allSee(nodes, 6), 15_000)).toBeGreaterThanOrEqual(0);
+    const [judge, banned] = [nodes[0]!, nodes[3]!];
+    judge.reputation!.ban(banned.id, { reason: 'test: operator ban on one node', durationMs: 3_600_000 });
+    let accusations = 0;
+    for (const n of nodes) n.on('suspect', (m) => { if (m.id === banned.id) accusations++; });
+    const probes = judge.metrics.counter('hearsay_membership_probes_total', '');
+    const before = probes.byLabel('result');
+    await s.run(30_000, 50);
+    // The judge skips it in its probe order: every probe it ran was answered directly (a probe of
+    // the banned member would fail directly, its ACK dropped at the header check, and be rescued
+    // by an indirect probe through the others at best).
+    const after = probes.byLabel('result');
+    expect((after.ack ?? 0) - (before.ack ?? 0)).toBeGreaterThan(50);
+    for (const result of ['indirect-ack', 'tcp-ack', 'failed']) expect((after[result] ?? 0) - (before[result] ?? 0), result).toBe(0);
+    // Nobody suspected it; the others hear it fine.
+    expect(accusations).toBe(0);
+    for (const n of nodes) if (n !== banned) expect(stateOf(n, banned), n.name).toBe('alive');
+    // And nobody holds a refuted accusation against the judge.
+    for (const n of nodes) {
+      if (n === judge) continue;
+      expect(n.internals.members.refutedAccusations(judge.id), n.name).toBe(0);
+      expect(n.reputation!.scoreOf(judge.id), n.name).toBeGreaterThanOrEqual(0);
+    }
+  }, 60_000);
+});
+
 describe('liars', () => {
   async function withRogue(seed: number): Promise<{ s: SimCluster; nodes: Node[]; rogue: RogueEndpoint; inject: (to: Node, msgs: unknown[][]) => void }> {
     const s = cluster(seed);
