@@ -34,10 +34,11 @@ export class ClaimGossip {
   }
 
   /**
-   * Queues the claim, replacing any queued update about the same member. `urgent`: it ends a
-   * suspicion (a refuting ALIVE, a LEAVE), so under congestion it goes first (transmit-queue.ts).
-   * A newcomer's ALIVE is not urgent: after a wave of joins every queue holds hundreds of them,
-   * and accusations queued behind them would reach the cluster seconds late.
+   * Queues the claim, replacing any queued update about the same member. `urgent`: it may end a
+   * suspicion somewhere (an ALIVE of a newer incarnation, a LEAVE), so under congestion it goes
+   * first (transmit-queue.ts). A newcomer's first ALIVE is not urgent: after a wave of joins every
+   * queue holds hundreds of them, and accusations queued behind them would reach the cluster
+   * seconds late.
    */
   enqueue(claim: Claim, urgent: boolean): void {
     this.queue.enqueue(claim.subjectHex, claimMessage(claim), urgent);

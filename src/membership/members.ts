@@ -495,8 +495,10 @@ export class Members {
         this.reconnects.addressLive(claim.address, +1);
         if (this.reconnects.isSeed(claim.address)) t.setFlag(i, OUTBOUND);
         this.edge.introduce(claim);
-        // Urgent only when it ends an accusation: a refutation must outrun the accusers' timeouts.
-        this.enqueue(claim, before !== 'alive');
+        // A newer incarnation is only ever signed to refute an accusation (or after a restart):
+        // urgent, even where we never heard the accusation, since others are timing it out. Only
+        // first sightings (join) wait their turn behind accusations.
+        this.enqueue(claim, true);
         // Back from suspicion or death: 'alive'; back after a graceful leave: a new 'join'.
         if (before !== 'alive') this.emit(before === 'left' ? 'join' : 'alive', i);
         return;
