@@ -2,7 +2,7 @@
 // Pick some with BENCH_ONLY=pipeline,membership.
 import { cpus } from 'node:os';
 
-const all = ['pipeline', 'reputation', 'dissemination', 'membership'];
+const all = ['pipeline', 'policy', 'reputation', 'dissemination', 'membership'];
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : all;
 console.log(`Hearsay benchmarks — ${new Date().toISOString()} — node ${process.version} — ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
 for (const name of all.filter((n) => only.includes(n))) {
