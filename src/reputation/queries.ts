@@ -10,7 +10,7 @@ import type { ReputationEngine } from './engine.js';
 import type { Thresholds } from './params.js';
 import { breakdown, LEVELS, scoreOfCounters, decayCounters, thresholdsCrossed, type Component, type ComponentView, type LevelName } from './score.js';
 import type { PeerState } from './peer-table.js';
-import type { BanSource, EventType, ReputationStore } from './store.js';
+import type { BanSource, ReputationStore, StoredEvent } from './store.js';
 
 export interface BanView {
   readonly peer: string;
@@ -33,15 +33,8 @@ export interface PeerView {
   readonly lastSeen: number;
 }
 
-export interface EventView {
-  readonly id: number;
-  readonly at: number;
-  readonly peer: string | null;
-  readonly type: EventType;
-  readonly offense: string | null;
-  readonly detail: string;
-  readonly score: number | null;
-}
+/** An audit event as stored, with the id the store always assigns. */
+export type EventView = StoredEvent & { readonly id: number };
 
 export interface PeerDetail extends PeerView {
   readonly thresholds: Thresholds;

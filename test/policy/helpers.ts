@@ -1,23 +1,12 @@
 /** Shared helpers for policy tests: documents, signing with a test authority, real temporary folders. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from 'vitest';
 import { createBackend } from '../../src/identity/backends.js';
 import type { RevocationEntry } from '../../src/identity/revocation.js';
 import { signPolicy, signRevocation, type SignedPolicy, type SignedRevocation } from '../../src/policy/signed-documents.js';
 import type { SignatureBackend } from '../../src/identity/signature-backend.js';
-
-const made: string[] = [];
-
-afterEach(() => {
-  while (made.length > 0) rmSync(made.pop()!, { recursive: true, force: true });
-});
+import { tempDir as sharedTempDir } from '../identity/helpers.js';
 
 export function tempDir(prefix = 'hearsay-policy-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
+  return sharedTempDir(prefix);
 }
 
 export const backend: SignatureBackend = createBackend('node');

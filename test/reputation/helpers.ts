@@ -1,8 +1,5 @@
 /** Shared helpers for reputation tests: engines on a virtual clock, identities, temporary folders. */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { createBackend } from '../../src/identity/backends.js';
@@ -13,19 +10,19 @@ import { ReputationEngine } from '../../src/reputation/engine.js';
 import type { ReputationParams } from '../../src/reputation/params.js';
 import type { SlotRegistry } from '../../src/reputation/slots.js';
 import type { StoreLimits } from '../../src/reputation/store.js';
+import { tempDir as sharedTempDir } from '../identity/helpers.js';
 
-const made: string[] = [];
+export { thrown } from '../identity/helpers.js';
+
 const engines: ReputationEngine[] = [];
 
+// Registered after the shared helper's hook, so it runs before it: engines close, then folders go.
 afterEach(() => {
   while (engines.length > 0) engines.pop()!.close();
-  while (made.length > 0) rmSync(made.pop()!, { recursive: true, force: true });
 });
 
 export function tempDir(prefix = 'hearsay-reputation-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
+  return sharedTempDir(prefix);
 }
 
 export const backend = createBackend('node');
@@ -82,14 +79,4 @@ export function peerId(): Uint8Array {
 
 export function hex(id: Uint8Array): string {
   return Buffer.from(id).toString('hex');
-}
-
-/** Runs `fn` and returns the error it throws (failing the test if it does not throw). */
-export function thrown(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected the call to throw');
 }
