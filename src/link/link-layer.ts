@@ -1,8 +1,8 @@
 /**
  * The link layer: authenticated, encrypted, replay-protected hops between certified peers.
  *
- * It owns the peer table (certificate, link key, replay state, rate limit, last authenticated
- * address of each peer) and runs the receive pipeline in the order ARCHITECTURE.md fixes, cheapest
+ * It keeps the peer table (peer-table.ts: certificate, link key, replay state, rate limit, last
+ * authenticated address of each peer) and runs the receive pipeline in the order ARCHITECTURE.md fixes, cheapest
  * check first, so that junk costs as little as possible:
  *
  *   size → header → blocked sender → replay window → rate limit → decrypt → decode → schema → handler
@@ -15,48 +15,21 @@
 import type { Clock } from '../clock.js';
 import { HearsayError, fail, ok, type Result } from '../errors.js';
 import type { Logger } from '../log.js';
-import { shortId } from '../log.js';
 import type { Counter, MetricsRegistry } from '../metrics.js';
 import type { Address, Transport } from '../transport/transport.js';
 import { frameLimits, packetLimits, type DecodeLimits } from '../wire/codec.js';
 import { clusterTag as makeClusterTag, PacketKind } from '../wire/header.js';
-import { deriveLinkKey } from '../wire/link-key.js';
 import { decodeMessages, MessageType, type RawMessage } from '../wire/messages.js';
 import { buildHelloPacket, buildSealedPacket, HELLO_WANTS_REPLY, openPacket, packetOverhead, parsePacket, type ParsedPacket } from '../wire/packet.js';
-import { SenderReplayState } from '../wire/replay-window.js';
 import { xchachaAead, type Aead } from '../wire/seal.js';
 import { tuple, literal, type Schema } from '../wire/schema.js';
-import { BoundedCache } from './bounded-cache.js';
 import type { CertificateVerifier, LocalIdentity, PeerCertificate } from './peer-certificate.js';
 import type { PeerGate } from './peer-gate.js';
+import { PeerTable, sameBytes, type PeerRecord } from './peer-table.js';
 import { TokenBucket } from './token-bucket.js';
 import { encodeMessage, encodeMessageList, MAX_LIST_HEADER } from './message-list.js';
 
-export interface PeerRecord {
-  readonly id: Uint8Array;
-  readonly idHex: string;
-  cert: PeerCertificate;
-  certBytes: Uint8Array;
-  certFingerprint: string;
-  linkKey: Uint8Array;
-  /** Last address a packet from this peer authenticated from, or one learned from its signed claims. */
-  address: Address | null;
-  /** Our outgoing counter toward this peer. */
-  sendCounter: number;
-  /** Set once the peer proved it holds our certificate (it sealed a packet to us). */
-  hasOurCert: boolean;
-  readonly replay: SenderReplayState;
-  /** Rate limit for packets from the peer's last authenticated address. */
-  readonly bucket: TokenBucket;
-  /**
-   * A separate, smaller budget for packets claiming this peer from any other address: a spoofer
-   * that writes an honest peer's id into headers drains this one, not the honest traffic's.
-   */
-  readonly strangerBucket: TokenBucket;
-  lastAuthenticated: number;
-  /** When we last spent a decryption to attribute an over-rate packet (see authenticate). */
-  lastRateProbe: number;
-}
+export type { PeerRecord } from './peer-table.js';
 
 export interface MessageContext {
   readonly peer: PeerRecord;
@@ -95,8 +68,7 @@ export class LinkLayer {
   readonly identity: LocalIdentity;
   private readonly o: LinkLayerOptions;
   private readonly tag: Uint8Array;
-  private readonly peers: BoundedCache<string, PeerRecord>;
-  private readonly certCache: BoundedCache<string, Result<PeerCertificate, string>>;
+  private readonly peers: PeerTable;
   private readonly helloBucket: TokenBucket;
   private readonly schemas = new Map<number, Schema<unknown[]>>();
   private readonly handlers = new Map<number, MessageHandler>();
@@ -112,8 +84,6 @@ export class LinkLayer {
   private readonly hot: Record<'receivedPacket' | 'sentPacket' | 'decrypt' | 'encrypt', { inc(by?: number): void }>;
   private stopped = false;
   private readonly aead: Aead;
-  /** Per-peer packet rate from the policy (src/policy: Authorizer.limits); null = peerPacketsPerSecond for all. */
-  private peerRate: ((cert: PeerCertificate) => number) | null = null;
   /** Policy check on everything we send (src/policy/envelope-policy.ts); null = send everything. */
   private outbound: ((peer: PeerRecord, message: Uint8Array) => boolean) | null = null;
 
@@ -122,8 +92,6 @@ export class LinkLayer {
     this.aead = options.aead ?? xchachaAead;
     this.identity = options.identity;
     this.tag = makeClusterTag(options.cluster);
-    this.peers = new BoundedCache(options.maxPeers);
-    this.certCache = new BoundedCache(Math.max(1024, options.maxPeers));
     this.helloBucket = new TokenBucket(options.hellosPerSecond, options.hellosPerSecond, options.clock);
     this.pLimits = packetLimits(options.transport.maxPacketBytes);
     this.fLimits = frameLimits(options.transport.maxFrameBytes);
@@ -132,6 +100,7 @@ export class LinkLayer {
     this.received = m.counter('hearsay_packets_received_total', 'Packets and frames received, before any check.');
     this.sent = m.counter('hearsay_packets_sent_total', 'Packets and frames sent.');
     this.cryptoOps = m.counter('hearsay_crypto_operations_total', 'Cryptographic operations, by kind.');
+    this.peers = new PeerTable({ ...options, countCrypto: (op) => this.cryptoOps.inc({ op }) });
     this.hot = {
       receivedPacket: this.received.series({ kind: 'packet' }),
       sentPacket: this.sent.series({ kind: 'packet' }),
@@ -188,7 +157,7 @@ export class LinkLayer {
    * verified here; the address comes from a claim the peer signed itself).
    */
   learnPeer(certBytes: Uint8Array, address: Address | null): Result<PeerRecord, string> {
-    const r = this.peerFromCert(certBytes);
+    const r = this.peers.admit(certBytes);
     if (!r.ok) return r;
     if (address !== null && r.value.address === null) r.value.address = address;
     return r;
@@ -386,7 +355,7 @@ export class LinkLayer {
     if (!parsed.ok) return this.dropped1(parsed.reason);
     const p = parsed.value;
     const senderHex = Buffer.from(p.header.senderId).toString('hex');
-    if (senderHex === this.identityHex) return this.dropped1('self');
+    if (senderHex === this.peers.selfHex) return this.dropped1('self');
     // Reputation gate before any crypto: a graylisted or banned node costs us one map lookup.
     if (this.o.gate.isBlocked(p.header.senderId)) return this.dropped1('blocked');
     if (p.header.kind === PacketKind.HELLO) {
@@ -402,7 +371,7 @@ export class LinkLayer {
       }
       // Certificate checks cost a verification; bound that work like first contacts.
       if (peer === undefined && !this.helloBucket.take()) return this.dropped1('rate-limited-cert');
-      const r = this.peerFromCert(p.cert, p.header.senderId);
+      const r = this.peers.admit(p.cert, p.header.senderId);
       // The reason comes from a fixed set (certificate.ts), so it is safe as a metric label.
       if (!r.ok) return this.dropped1(`cert-${r.reason}`);
       peer = r.value;
@@ -448,7 +417,7 @@ export class LinkLayer {
     }
     let peer = this.peers.get(senderHex);
     if (peer === undefined || !sameBytes(p.cert!, peer.certBytes)) {
-      const r = this.peerFromCert(p.cert!, p.header.senderId);
+      const r = this.peers.admit(p.cert!, p.header.senderId);
       if (!r.ok) {
         this.drop(`cert-${r.reason}`);
         return;
@@ -468,79 +437,17 @@ export class LinkLayer {
     return { ok: false, reason };
   }
 
-  private get identityHex(): string {
-    return (this._idHex ??= Buffer.from(this.identity.nodeId).toString('hex'));
-  }
-  private _idHex: string | undefined;
-
-  private peerFromCert(certBytes: Uint8Array, expectedId?: Uint8Array): Result<PeerRecord, string> {
-    const now = this.o.clock.now();
-    const fp = Buffer.from(certBytes).toString('base64');
-    let verdict = this.certCache.get(fp);
-    if (verdict === undefined || (verdict.ok && verdict.value.notAfter < now)) {
-      this.cryptoOps.inc({ op: 'verify-cert' });
-      verdict = this.o.verifier.verify(certBytes, now);
-      this.certCache.set(fp, verdict);
-    }
-    if (!verdict.ok) return verdict;
-    const cert = verdict.value;
-    if (expectedId !== undefined && !sameBytes(cert.nodeId, expectedId)) return fail('id-mismatch');
-    const idHex = Buffer.from(cert.nodeId).toString('hex');
-    if (idHex === this.identityHex) return fail('self');
-    const existing = this.peers.get(idHex);
-    if (existing !== undefined && sameBytes(existing.certBytes, certBytes)) return ok(existing);
-    this.cryptoOps.inc({ op: 'x25519' });
-    const linkKey = this.o.deriveKey !== undefined
-      ? this.o.deriveKey(cert)
-      : deriveLinkKey(this.o.cluster, this.identity.kxSecret, this.identity.nodeId, cert.kx, cert.nodeId);
-    if (linkKey === null) return fail('weak-kx-key');
-    if (existing !== undefined) {
-      // A renewed certificate for the same key: keep replay state and counters.
-      existing.cert = cert;
-      existing.certBytes = new Uint8Array(certBytes);
-      existing.certFingerprint = fp;
-      existing.linkKey = linkKey;
-      const rate = this.rateFor(cert);
-      existing.bucket.setRate(rate, rate);
-      existing.strangerBucket.setRate(strangerRate(rate), strangerRate(rate));
-      return ok(existing);
-    }
-    const peer: PeerRecord = {
-      id: new Uint8Array(cert.nodeId),
-      idHex,
-      cert,
-      certBytes: new Uint8Array(certBytes),
-      certFingerprint: fp,
-      linkKey,
-      address: null,
-      sendCounter: 0,
-      hasOurCert: false,
-      replay: new SenderReplayState(this.o.replayWindow),
-      bucket: new TokenBucket(this.rateFor(cert), this.rateFor(cert), this.o.clock),
-      strangerBucket: new TokenBucket(strangerRate(this.rateFor(cert)), strangerRate(this.rateFor(cert)), this.o.clock),
-      lastAuthenticated: 0,
-      lastRateProbe: 0,
-    };
-    this.peers.set(idHex, peer);
-    return ok(peer);
-  }
-
   /**
    * Takes each peer's packet rate from `rate(cert)` (the policy's per-node limit) instead of the
    * config's peerPacketsPerSecond, for new peers and, at once, for known ones. Call again (or
    * `refreshPeerRates`) when the policy changes.
    */
   setPeerRateLimit(rate: ((cert: PeerCertificate) => number) | null): void {
-    this.peerRate = rate;
-    this.refreshPeerRates();
+    this.peers.setRateLimit(rate);
   }
 
   refreshPeerRates(): void {
-    for (const p of this.peers.values()) {
-      const r = this.rateFor(p.cert);
-      p.bucket.setRate(r, r);
-      p.strangerBucket.setRate(strangerRate(r), strangerRate(r));
-    }
+    this.peers.refreshRates();
   }
 
   /**
@@ -549,11 +456,6 @@ export class LinkLayer {
    */
   setOutboundFilter(filter: ((peer: PeerRecord, message: Uint8Array) => boolean) | null): void {
     this.outbound = filter;
-  }
-
-  private rateFor(cert: PeerCertificate): number {
-    const r = this.peerRate === null ? this.o.peerPacketsPerSecond : this.peerRate(cert);
-    return Number.isFinite(r) && r > 0 ? r : this.o.peerPacketsPerSecond;
   }
 
   private allowedTo(peer: PeerRecord, messages: readonly Uint8Array[]): readonly Uint8Array[] {
@@ -565,7 +467,7 @@ export class LinkLayer {
 
   /** Forgets cached certificate verdicts (after a revocation list or policy change). */
   clearCertificateCache(): void {
-    for (const k of [...this.certCache.entries()].map(([k]) => k)) this.certCache.delete(k);
+    this.peers.clearCertificateCache();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -586,13 +488,4 @@ export class LinkLayer {
     this.hot.sentPacket.inc();
     this.o.transport.send(address, pkt);
   }
-}
-
-/** Enough for a peer that really moved to re-establish itself; a tenth of its normal rate. */
-function strangerRate(rate: number): number {
-  return Math.max(10, Math.floor(rate / 10));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
